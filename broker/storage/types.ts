@@ -1,0 +1,33 @@
+/**
+ * The storage contract. Every piece of state goes through a `Store`: keyv for records, plus a few
+ * primitives that must be atomic across broker nodes (claims, set indexes), implemented natively
+ * per backend (Redis commands, SQL statements).
+ */
+
+export type BackendKind = 'memory' | 'sqlite' | 'redis' | 'redis-cluster' | 'postgres';
+
+export interface Store {
+  readonly kind: BackendKind;
+  /** A record, or undefined when absent or expired. */
+  get<T>(key: string): Promise<T | undefined>;
+  /** Several records at once (undefined where absent). */
+  getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>>;
+  /** Writes a record; `ttlMs` must be a positive number of milliseconds, or undefined for no expiry. */
+  set(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  /**
+   * Atomically creates `key` if it does not exist (or has expired). Returns true for exactly one
+   * caller across every node sharing the store. The basis of everything one-time.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  /** Adds a member to a set; the set's expiry is extended to at least `ttlMs` from now. Atomic. */
+  addToSet(key: string, member: string, ttlMs?: number): Promise<void>;
+  removeFromSet(key: string, member: string): Promise<void>;
+  members(key: string): Promise<string[]>;
+  deleteSet(key: string): Promise<void>;
+  /** Throws when the backend is unreachable. */
+  ping(): Promise<void>;
+  /** Removes expired records now (SQL backends also do it periodically). Returns how many. */
+  sweep(): Promise<number>;
+  close(): Promise<void>;
+}

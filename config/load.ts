@@ -1,0 +1,196 @@
+/**
+ * Loads the configuration: defaults, then a JSON file, then `TONGBAN_*` variables; validates the
+ * whole result and reports every problem at once, each with its key.
+ */
+import { readFileSync } from 'node:fs';
+import { TongbanError, ErrorCode } from '../broker/errors.ts';
+import { isDivisionCode } from '../broker/identity/identifiers.ts';
+import { defaults, environment, type TongbanConfig } from './defaults.ts';
+
+export interface LoadOptions {
+  /** Path of a JSON config file; defaults to `TONGBAN_CONFIG` when set. */
+  readonly file?: string;
+  /** Environment to read; defaults to `process.env`. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides applied last (tests). */
+  readonly overrides?: DeepPartial<TongbanConfig>;
+}
+
+export type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export class ConfigError extends TongbanError {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(ErrorCode.configInvalid, {
+      status: 500,
+      message: `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    });
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Json, patch: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    out[key] = isObject(value) && isObject(out[key]) ? merge(out[key] as Json, value) : value;
+  }
+  return out;
+}
+
+function setPath(target: Json, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (!isObject(node[part])) node[part] = {};
+    node = node[part] as Json;
+  }
+  node[parts.at(-1)!] = value;
+}
+
+function fromEnvironment(env: Readonly<Record<string, string | undefined>>, problems: string[]): Json {
+  const out: Json = {};
+  for (const [name, { key, type }] of Object.entries(environment)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    if (type === 'number') {
+      const value = Number(raw);
+      if (!Number.isFinite(value)) problems.push(`${key} (${name}): not a number`);
+      else setPath(out, key, value);
+    } else if (type === 'list') {
+      setPath(out, key, raw.split(',').map((s) => s.trim()).filter(Boolean));
+    } else {
+      setPath(out, key, raw);
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('TONGBAN_') && !(name in environment) && name !== 'TONGBAN_CONFIG') {
+      problems.push(`${name}: unknown environment variable`);
+    }
+  }
+  return out;
+}
+
+function isUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export function isLoopbackUrl(value: string): boolean {
+  try {
+    const { hostname } = new URL(value);
+    return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+function validate(config: Json, problems: string[]): void {
+  const c = config as unknown as TongbanConfig;
+  const production = c.mode === 'production';
+  if (c.mode !== 'development' && c.mode !== 'production') problems.push('mode: must be "development" or "production"');
+  if (!isUrl(c.issuer)) problems.push('issuer: must be an http(s) URL');
+  else if (production && !c.issuer.startsWith('https://')) problems.push('issuer: must be https in production');
+  else if (!production && !c.issuer.startsWith('https://') && !isLoopbackUrl(c.issuer)) {
+    problems.push('issuer: http is only allowed on loopback addresses');
+  }
+  if (typeof c.listen?.host !== 'string' || c.listen.host === '') problems.push('listen.host: required');
+  if (!Number.isInteger(c.listen?.port) || c.listen.port < 0 || c.listen.port > 65535) problems.push('listen.port: must be an integer 0–65535');
+  if (typeof c.dataDir !== 'string' || c.dataDir === '') problems.push('dataDir: required');
+  if (typeof c.store !== 'string' || !/^(sqlite:|redis:|rediss:|redis\+cluster:|postgres:|postgresql:|memory:)/.test(c.store)) {
+    problems.push('store: must start with sqlite:, redis:, rediss:, redis+cluster:, postgres: or memory:');
+  } else if (production && c.store.startsWith('memory:')) {
+    problems.push('store: memory: is for unit tests only, not production');
+  }
+  if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push('logLevel: must be debug, info, warn or error');
+  if (typeof c.cookiePrefix !== 'string' || !/^[a-z][a-z0-9_-]{0,30}$/.test(c.cookiePrefix)) {
+    problems.push('cookiePrefix: lower-case letters, digits, - and _ (max 31)');
+  }
+  const keys = c.keys ?? {};
+  if (keys.cookieKeys !== undefined && (!Array.isArray(keys.cookieKeys) || keys.cookieKeys.some((k) => typeof k !== 'string' || k.length < 32))) {
+    problems.push('keys.cookieKeys: each key must be a string of 32+ characters');
+  }
+  if (keys.subjectSecret !== undefined && (typeof keys.subjectSecret !== 'string' || keys.subjectSecret.length < 32)) {
+    problems.push('keys.subjectSecret: must be 32+ characters');
+  }
+  if (production) {
+    if (!keys.signingKeysFile) problems.push('keys.signingKeysFile: required in production (TONGBAN_SIGNING_KEYS_FILE)');
+    if (!keys.cookieKeys?.length) problems.push('keys.cookieKeys: required in production (TONGBAN_COOKIE_KEYS)');
+    if (!keys.subjectSecret) problems.push('keys.subjectSecret: required in production (TONGBAN_SUBJECT_SECRET)');
+  }
+  const national = c.national ?? ({} as TongbanConfig['national']);
+  if (!isUrl(national.issuer)) problems.push('national.issuer: must be an http(s) URL');
+  else if (production && !national.issuer.startsWith('https://')) problems.push('national.issuer: must be https in production');
+  if (typeof national.clientId !== 'string' || national.clientId === '') problems.push('national.clientId: required');
+  if (typeof national.clientSecret !== 'string' || national.clientSecret === '') problems.push('national.clientSecret: required');
+  else if (production && national.clientSecret === defaults.national.clientSecret) {
+    problems.push('national.clientSecret: the development secret cannot be used in production');
+  }
+  if (!Number.isInteger(national.timeoutMs) || national.timeoutMs < 100 || national.timeoutMs > 60000) {
+    problems.push('national.timeoutMs: must be an integer 100–60000');
+  }
+  for (const [name, value] of Object.entries(c.ttl ?? {})) {
+    if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`ttl.${name}: must be a positive integer (seconds)`);
+  }
+  if (!Array.isArray(c.clients)) {
+    problems.push('clients: must be a list');
+    return;
+  }
+  const seen = new Set<string>();
+  c.clients.forEach((client, i) => {
+    const at = `clients[${i}]`;
+    if (!isObject(client)) {
+      problems.push(`${at}: must be an object`);
+      return;
+    }
+    if (typeof client.client_id !== 'string' || client.client_id === '') problems.push(`${at}.client_id: required`);
+    else if (seen.has(client.client_id)) problems.push(`${at}.client_id: duplicate "${client.client_id}"`);
+    else seen.add(client.client_id);
+    if (typeof client.city !== 'string' || !isDivisionCode(client.city)) problems.push(`${at}.city: must be a 6-digit GB/T 2260 division code`);
+    if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
+      problems.push(`${at}.redirect_uris: at least one`);
+    } else {
+      for (const uri of client.redirect_uris) {
+        if (!isUrl(uri)) problems.push(`${at}.redirect_uris: "${String(uri)}" is not an http(s) URL`);
+        else if (uri.includes('#') || uri.includes('*')) problems.push(`${at}.redirect_uris: "${uri}" has a fragment or wildcard`);
+        else if (!uri.startsWith('https://') && !(c.mode === 'development' && isLoopbackUrl(uri))) {
+          problems.push(`${at}.redirect_uris: "${uri}" must be https (loopback http only in development)`);
+        }
+      }
+    }
+  });
+}
+
+/** Loads and validates; throws ConfigError listing every problem. */
+export function loadConfig(options: LoadOptions = {}): TongbanConfig {
+  const env = options.env ?? process.env;
+  const problems: string[] = [];
+  let merged: Json = structuredClone(defaults) as unknown as Json;
+  const file = options.file ?? env.TONGBAN_CONFIG;
+  if (file) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+      if (!isObject(parsed)) problems.push(`${file}: must contain a JSON object`);
+      else merged = merge(merged, parsed);
+    } catch (error) {
+      problems.push(`${file}: cannot be read as JSON (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  merged = merge(merged, fromEnvironment(env, problems));
+  if (options.overrides) merged = merge(merged, options.overrides as Json);
+  validate(merged, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return merged as unknown as TongbanConfig;
+}
