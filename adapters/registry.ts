@@ -1,0 +1,42 @@
+/**
+ * The one static registry of province adapters, keyed by GB/T 2260 province code. Adding a
+ * province is one line here (and one folder).
+ */
+import { isDivisionCode, provinceOf } from '../broker/identity/identifiers.ts';
+import { anhui } from './anhui/index.ts';
+import { jiangsu } from './jiangsu/index.ts';
+import { shanghai } from './shanghai/index.ts';
+import type { ProvinceAdapter } from './types.ts';
+import { zhejiang } from './zhejiang/index.ts';
+
+export const provinceAdapters: Readonly<Record<string, ProvinceAdapter>> = Object.freeze({
+  '310000': shanghai,
+  '320000': jiangsu,
+  '330000': zhejiang,
+  '340000': anhui,
+});
+
+/** Every registered adapter, in province-code order. */
+export function registeredAdapters(): readonly ProvinceAdapter[] {
+  return Object.values(provinceAdapters);
+}
+
+/** The adapter of a province code (`330000`), or undefined. */
+export function adapterForProvince(provinceCode: string): ProvinceAdapter | undefined {
+  return Object.hasOwn(provinceAdapters, provinceCode) ? provinceAdapters[provinceCode] : undefined;
+}
+
+/**
+ * The adapter of the province a division belongs to (first two digits), or undefined when the
+ * code is not a division code or its province has no adapter.
+ *
+ * @example
+ * adapterForDivision('330400')?.id // 'zhejiang' (嘉兴)
+ */
+export function adapterForDivision(divisionCode: string): ProvinceAdapter | undefined {
+  return isDivisionCode(divisionCode) ? adapterForProvince(provinceOf(divisionCode)) : undefined;
+}
+
+export function adapterById(id: string): ProvinceAdapter | undefined {
+  return registeredAdapters().find((adapter) => adapter.id === id);
+}
