@@ -17,7 +17,7 @@ export interface Logger {
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const redacted = new Set([
   'name', 'id_number', 'idnum', 'phone', 'phone_number', 'token', 'access_token', 'id_token',
-  'refresh_token', 'code', 'password', 'secret', 'client_secret', 'ticket', 'cookie',
+  'refresh_token', 'authorization_code', 'password', 'secret', 'client_secret', 'ticket', 'cookie',
 ]);
 
 export interface LoggerOptions {

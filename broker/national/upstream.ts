@@ -1,0 +1,179 @@
+/**
+ * The national platform as seen from the broker: one interface, one real implementation over
+ * OpenID Connect with openid-client (code flow, PKCE S256, state, nonce, RFC 9207 `iss`), with
+ * bounded time-outs on every call.
+ */
+import * as oidc from 'openid-client';
+import { ErrorCode, TongbanError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export interface AuthorizationStart {
+  readonly url: URL;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+}
+
+export interface StartOptions {
+  /** National acr value to ask for, if any. */
+  readonly acr?: string;
+  /** Force a fresh national authentication (prompt=login / max_age on the broker). */
+  readonly forceLogin?: boolean;
+}
+
+export interface CallbackChecks {
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+}
+
+export interface NationalPlatform {
+  start(options: StartOptions): Promise<AuthorizationStart>;
+  /** Validates the callback strictly and returns the merged national claims. */
+  finish(callbackUrl: URL, checks: CallbackChecks): Promise<{ claims: Record<string, unknown>; idToken: string }>;
+  /** Where to send the browser to end the national session (RP-initiated logout), if supported. */
+  endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri: string; state?: string }): Promise<URL | undefined>;
+}
+
+export interface NationalPlatformOptions {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly redirectUri: string;
+  readonly timeoutMs: number;
+  /** ID token algorithms accepted; the first is asked for at registration. */
+  readonly idTokenAlgorithm?: string;
+  readonly logger: Logger;
+}
+
+const scope = 'openid profile phone id_number entities';
+
+function unavailable(detail: string, cause?: unknown): TongbanError {
+  const timeout = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError'
+    || (cause.cause instanceof Error && (cause.cause.name === 'TimeoutError' || cause.cause.name === 'AbortError')));
+  return new TongbanError(timeout ? ErrorCode.upstreamTimeout : ErrorCode.upstreamUnavailable, {
+    status: timeout ? 504 : 502,
+    message: 'The national government service platform cannot be reached right now. Please try again later.',
+    messageZh: '暂时无法连接国家政务服务平台，请稍后再试。',
+    detail,
+    cause,
+  });
+}
+
+function rejected(detail: string, cause?: unknown): TongbanError {
+  return new TongbanError(ErrorCode.upstreamTokenInvalid, {
+    status: 502,
+    message: 'The answer of the national government service platform failed validation; the login was stopped.',
+    messageZh: '国家政务服务平台的应答未通过安全校验，登录已中止。',
+    detail,
+    cause,
+  });
+}
+
+export function createNationalPlatform(options: NationalPlatformOptions): NationalPlatform {
+  let configuration: Promise<oidc.Configuration> | undefined;
+  const timedFetch: oidc.CustomFetch = (url, init) =>
+    fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) } as RequestInit);
+
+  function discover(): Promise<oidc.Configuration> {
+    configuration ??= (async () => {
+      // Signature checks of token-endpoint ID tokens are opt-in in openid-client: the broker wants them.
+      const execute = [oidc.enableNonRepudiationChecks, ...(new URL(options.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [])];
+      const config = await oidc.discovery(
+        new URL(options.issuer),
+        options.clientId,
+        {
+          redirect_uris: [options.redirectUri],
+          id_token_signed_response_alg: options.idTokenAlgorithm ?? 'RS256',
+        },
+        oidc.ClientSecretPost(options.clientSecret),
+        { execute, [oidc.customFetch]: timedFetch, timeout: Math.ceil(options.timeoutMs / 1000) },
+      );
+      config[oidc.customFetch] = timedFetch;
+      return config;
+    })().catch((error: unknown) => {
+      configuration = undefined; // try again on the next login
+      throw unavailable(`discovery failed: ${(error as Error).name}`, error);
+    });
+    return configuration;
+  }
+
+  return {
+    async start({ acr, forceLogin }) {
+      const config = await discover();
+      const codeVerifier = oidc.randomPKCECodeVerifier();
+      const state = oidc.randomState();
+      const nonce = oidc.randomNonce();
+      const params: Record<string, string> = {
+        redirect_uri: options.redirectUri,
+        scope,
+        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+      };
+      if (acr) params.acr_values = acr;
+      if (forceLogin) params.prompt = 'login';
+      return { url: oidc.buildAuthorizationUrl(config, params), state, nonce, codeVerifier };
+    },
+
+    async finish(callbackUrl, checks) {
+      const config = await discover();
+      let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
+      try {
+        tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        });
+      } catch (error) {
+        throw classify(error, 'token');
+      }
+      const idClaims = tokens.claims();
+      if (!idClaims) throw rejected('no ID token');
+      let userinfo: Record<string, unknown> = {};
+      try {
+        userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+      } catch (error) {
+        throw classify(error, 'userinfo');
+      }
+      // The ID token's statements win over userinfo for what both carry (acr, auth_time, sub).
+      return { claims: { ...userinfo, ...idClaims }, idToken: tokens.id_token! };
+    },
+
+    async endSessionUrl({ idTokenHint, postLogoutRedirectUri, state }) {
+      let config: oidc.Configuration;
+      try {
+        config = await discover();
+      } catch {
+        return undefined;
+      }
+      if (!config.serverMetadata().end_session_endpoint) return undefined;
+      const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: options.clientId };
+      if (idTokenHint) params.id_token_hint = idTokenHint;
+      if (state) params.state = state;
+      return oidc.buildEndSessionUrl(config, params);
+    },
+  };
+
+  function classify(error: unknown, step: string): TongbanError {
+    if (error instanceof TongbanError) return error;
+    const err = error as Error & { code?: string; error?: string };
+    // Authorization-response errors (e.g. access_denied) are the person's or platform's decision.
+    if (err instanceof oidc.AuthorizationResponseError) {
+      return new TongbanError(ErrorCode.upstreamDenied, {
+        status: 403,
+        message: 'The national government service platform did not authenticate you.',
+        messageZh: '国家政务服务平台未完成身份认证。',
+        detail: `${step}: authorization response error ${err.error ?? ''}`,
+      });
+    }
+    if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause instanceof Error && ['TimeoutError', 'AbortError'].includes(err.cause.name)
+      || (err.name === 'TypeError' && /fetch failed/.test(err.message))) {
+      return unavailable(`${step}: ${err.name}`, error);
+    }
+    options.logger.debug('national_validation_failed', { step, reason: err.code ?? err.name });
+    return rejected(`${step}: ${err.code ?? err.name}: ${err.message}`, error);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * In-memory backend, for unit tests: one process, nothing shared, nothing kept. Records still go
+ * through keyv (over a Map) so their expiry behaves as on the real backends.
+ */
+import { checkRequiredTtl, checkTtl, keyvExpired } from './common.ts';
+import { createRecords } from './records.ts';
+import type { Store } from './types.ts';
+
+interface MemorySet {
+  readonly members: Set<string>;
+  expiresAt: number | undefined;
+}
+
+export function createMemoryStore(): Store {
+  const recordMap = new Map<string, unknown>();
+  const records = createRecords(recordMap, '');
+  const claims = new Map<string, number>();
+  const sets = new Map<string, MemorySet>();
+
+  const liveSet = (key: string, now = Date.now()): MemorySet | undefined => {
+    const set = sets.get(key);
+    if (set?.expiresAt !== undefined && set.expiresAt <= now) {
+      sets.delete(key);
+      return undefined;
+    }
+    return set;
+  };
+
+  return {
+    kind: 'memory',
+    get: records.get,
+    getMany: records.getMany,
+    set: records.set,
+    delete: records.delete,
+    async claim(key, ttlMs) {
+      checkRequiredTtl(ttlMs, 'claim');
+      const now = Date.now();
+      const expiresAt = claims.get(key);
+      if (expiresAt !== undefined && expiresAt > now) return false;
+      claims.set(key, now + ttlMs);
+      return true;
+    },
+    async addToSet(key, member, ttlMs) {
+      checkTtl(ttlMs, 'addToSet');
+      const now = Date.now();
+      const wanted = ttlMs === undefined ? undefined : now + ttlMs;
+      const set = liveSet(key, now);
+      if (!set) {
+        sets.set(key, { members: new Set([member]), expiresAt: wanted });
+        return;
+      }
+      set.members.add(member);
+      // No expiry on either side wins: "at least ttlMs from now" is satisfied by never expiring.
+      set.expiresAt = set.expiresAt === undefined || wanted === undefined ? undefined : Math.max(set.expiresAt, wanted);
+    },
+    async removeFromSet(key, member) {
+      const set = liveSet(key);
+      if (!set) return;
+      set.members.delete(member);
+      if (set.members.size === 0) sets.delete(key);
+    },
+    async members(key) {
+      return [...(liveSet(key)?.members ?? [])];
+    },
+    async deleteSet(key) {
+      sets.delete(key);
+    },
+    async ping() {},
+    async sweep() {
+      const now = Date.now();
+      let removed = 0;
+      for (const [key, raw] of recordMap) {
+        if (keyvExpired(raw, now)) {
+          recordMap.delete(key);
+          removed += 1;
+        }
+      }
+      for (const [key, expiresAt] of claims) {
+        if (expiresAt <= now) {
+          claims.delete(key);
+          removed += 1;
+        }
+      }
+      for (const key of sets.keys()) {
+        if (!liveSet(key, now)) removed += 1;
+      }
+      return removed;
+    },
+    async close() {
+      recordMap.clear();
+      claims.clear();
+      sets.clear();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * Redis backend (one server, or a Redis Cluster): the engine to scale out on. Records go through
+ * @keyv/redis over our own node-redis client; claims and sets are native single-key commands, so
+ * every command addresses one key and one cluster slot. Redis expires keys itself, so `sweep()`
+ * has nothing to do.
+ *
+ * Failure behaviour: commands are never queued while disconnected (`disableOfflineQueue`), so a
+ * call made during an outage rejects at once; the client keeps reconnecting with backoff and the
+ * store resumes by itself. There is no per-command timeout on purpose: node-redis keeps a timer and
+ * the request context alive per command with one, which leaks under load.
+ */
+import type { EventEmitter } from 'node:events';
+import KeyvRedis, { createClient, createCluster } from '@keyv/redis';
+import type { RedisClientOptions, RedisClusterOptions } from '@keyv/redis';
+import {
+  type BackendOptions, checkRequiredTtl, checkTtl, errorMessage, wholeMs,
+} from './common.ts';
+import { createRecords } from './records.ts';
+import type { Store } from './types.ts';
+
+const connectTimeoutMs = 3_000;
+/** Attempts before the first connection is given up: a wrong URL fails start-up instead of hanging. */
+const startupAttempts = 3;
+
+/**
+ * SADD, then extend the expiry only upwards: PEXPIRE when the set is new or expires sooner than
+ * wanted; an ARGV[2] of 0 asks for no expiry (PERSIST), which "at least ttl" always allows.
+ */
+const addToSetScript = `
+local existed = redis.call('EXISTS', KEYS[1])
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl <= 0 then
+  redis.call('PERSIST', KEYS[1])
+  return 1
+end
+if existed == 1 then
+  local current = redis.call('PTTL', KEYS[1])
+  if current == -1 or current >= ttl then return 1 end
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return 1`;
+
+/** The commands the primitives use; the same on a client and on a cluster. */
+interface RedisCommands {
+  set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  sRem(key: string, member: string): Promise<unknown>;
+  sMembers(key: string): Promise<string[]>;
+  unlink(key: string): Promise<unknown>;
+}
+
+interface RedisConnection {
+  readonly commands: RedisCommands;
+  // The keyv adapter's constructor accepts either kind of connection.
+  readonly keyvConnection: ConstructorParameters<typeof KeyvRedis>[0];
+  connect(): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** `redis+cluster://[user:pass@]host:port,host:port[?…]` → one `redis://` URL per root node. */
+export function clusterRootUrls(url: string): string[] {
+  const match = /^(rediss?)\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)/.exec(url);
+  if (!match?.[3]) throw new Error('redis+cluster URL needs at least one host:port');
+  const [, scheme, auth, hosts] = match;
+  return hosts.split(',').filter(Boolean).map((host) => `${scheme}://${auth ? `${auth}@` : ''}${host}`);
+}
+
+function reconnectStrategy(state: { started: boolean }) {
+  return (retries: number, cause: Error): number | Error => {
+    if (!state.started && retries + 1 >= startupAttempts) return cause;
+    return Math.min(100 * 2 ** retries, 3_000) + Math.floor(Math.random() * 100);
+  };
+}
+
+function watchHealth(
+  emitter: EventEmitter,
+  options: BackendOptions,
+  backend: string,
+  events: { error: string; ready: string },
+): void {
+  let up = true;
+  // An unhandled 'error' event would crash the process; log once per outage, not per retry.
+  emitter.on(events.error, (error: Error) => {
+    if (!up) return;
+    up = false;
+    options.logger.warn('storage.unavailable', { backend, reason: errorMessage(error) });
+  });
+  emitter.on(events.ready, () => {
+    if (up) return;
+    up = true;
+    options.logger.info('storage.available', { backend });
+  });
+}
+
+function singleConnection(url: string, options: BackendOptions): RedisConnection {
+  const state = { started: false };
+  const clientOptions: RedisClientOptions = {
+    url,
+    disableOfflineQueue: true,
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectStrategy(state) },
+  };
+  const client = createClient(clientOptions);
+  watchHealth(client, options, 'redis', { error: 'error', ready: 'ready' });
+  return {
+    commands: client as unknown as RedisCommands,
+    keyvConnection: client as unknown as ConstructorParameters<typeof KeyvRedis>[0],
+    async connect() {
+      await client.connect();
+      state.started = true;
+    },
+    async ping() {
+      await client.ping();
+    },
+    async close() {
+      await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+function clusterConnection(url: string, options: BackendOptions): RedisConnection {
+  const state = { started: false };
+  const clusterOptions: RedisClusterOptions = {
+    rootNodes: clusterRootUrls(url).map((nodeUrl) => ({ url: nodeUrl })),
+    defaults: {
+      disableOfflineQueue: true,
+      socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectStrategy(state) },
+    },
+  };
+  const cluster = createCluster(clusterOptions);
+  cluster.on('error', (error: Error) => {
+    options.logger.warn('storage.cluster_error', { backend: 'redis-cluster', reason: errorMessage(error) });
+  });
+  watchHealth(cluster, options, 'redis-cluster', { error: 'node-error', ready: 'node-ready' });
+  return {
+    commands: cluster as unknown as RedisCommands,
+    keyvConnection: cluster as unknown as ConstructorParameters<typeof KeyvRedis>[0],
+    async connect() {
+      await cluster.connect();
+      state.started = true;
+    },
+    async ping() {
+      // Every shard: a store with one master down cannot serve a third of its keys.
+      await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)).ping()));
+    },
+    async close() {
+      await cluster.close().catch(() => cluster.destroy());
+    },
+  };
+}
+
+export async function createRedisStore(url: string, options: BackendOptions & { cluster: boolean }): Promise<Store> {
+  const connection = options.cluster ? clusterConnection(url, options) : singleConnection(url, options);
+  await connection.connect();
+
+  // Disjoint prefixes: a record, a claim and a set may share a caller's key without a WRONGTYPE clash.
+  const base = `${options.namespace}:`;
+  const claimKey = (key: string) => `${base}c:${key}`;
+  const setKey = (key: string) => `${base}s:${key}`;
+  const adapter = new KeyvRedis(connection.keyvConnection, { throwOnErrors: true, throwOnConnectError: true });
+  const records = createRecords(adapter, `${base}r:`);
+  const { commands } = connection;
+
+  return {
+    kind: options.cluster ? 'redis-cluster' : 'redis',
+    get: records.get,
+    getMany: records.getMany,
+    set: records.set,
+    delete: records.delete,
+    async claim(key, ttlMs) {
+      checkRequiredTtl(ttlMs, 'claim');
+      const reply = await commands.set(claimKey(key), '1', { condition: 'NX', expiration: { type: 'PX', value: wholeMs(ttlMs) } });
+      return reply === 'OK';
+    },
+    async addToSet(key, member, ttlMs) {
+      checkTtl(ttlMs, 'addToSet');
+      const ttl = ttlMs === undefined ? '0' : String(wholeMs(ttlMs));
+      await commands.eval(addToSetScript, { keys: [setKey(key)], arguments: [member, ttl] });
+    },
+    async removeFromSet(key, member) {
+      await commands.sRem(setKey(key), member);
+    },
+    async members(key) {
+      return commands.sMembers(setKey(key));
+    },
+    async deleteSet(key) {
+      await commands.unlink(setKey(key));
+    },
+    async ping() {
+      await connection.ping();
+    },
+    async sweep() {
+      return 0;
+    },
+    async close() {
+      await connection.close();
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Starts the three parties for an end-to-end test: the national-platform simulator, one or more
+ * brokers, and relying parties written with openid-client. Everything talks real HTTP on loopback.
+ */
+import { createServer } from 'node:net';
+import * as oidc from 'openid-client';
+import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
+import { loadConfig, type DeepPartial } from '../../config/load.ts';
+import { createBroker, type Broker } from '../../broker/index.ts';
+import { createMemoryLogger } from '../../broker/log.ts';
+import { createStore } from '../../broker/storage/index.ts';
+import type { Store } from '../../broker/storage/types.ts';
+import { createNationalSimulator, demoPassword, type NationalSimulator } from '../../scripts/simulator/index.ts';
+import { Browser, type Page } from './browser.ts';
+
+export const brokerClient = { clientId: 'tongban-broker', clientSecret: 'tongban-broker-test-secret' };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Federation {
+  readonly simulator: NationalSimulator;
+  readonly broker: Broker;
+  readonly issuer: string;
+  readonly store: Store;
+  readonly logger: ReturnType<typeof createMemoryLogger>;
+  stop(): Promise<void>;
+}
+
+export interface FederationOptions {
+  readonly clients: readonly ConfiguredClient[];
+  /** Store URL (default: a fresh memory store). */
+  readonly store?: string;
+  readonly overrides?: DeepPartial<TongbanConfig>;
+}
+
+export async function startFederation(options: FederationOptions): Promise<Federation> {
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const simulator = createNationalSimulator({
+    issuer: 'http://127.0.0.1:0',
+    port: 0,
+    clients: [{
+      client_id: brokerClient.clientId,
+      client_secret: brokerClient.clientSecret,
+      redirect_uris: [`${issuer}/national/callback`],
+      post_logout_redirect_uris: [`${issuer}/national/logged-out`],
+      backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
+    }],
+  });
+  await simulator.start();
+  const logger = createMemoryLogger('info');
+  const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
+  const store = await createStore(options.store ?? 'memory:', { namespace, logger });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      issuer,
+      listen: { host: '127.0.0.1', port },
+      store: options.store ?? 'memory:',
+      national: { issuer: simulator.issuer, clientId: brokerClient.clientId, clientSecret: brokerClient.clientSecret, timeoutMs: 2000 },
+      clients: [...options.clients],
+      ...options.overrides,
+    },
+  });
+  const broker = await createBroker(config, { logger, store });
+  await broker.start();
+  return {
+    simulator,
+    broker,
+    issuer,
+    store,
+    logger,
+    async stop() {
+      await broker.stop();
+      await simulator.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A relying party as any standard OIDC library would be: discovery URL, client id, secret. */
+export interface RelyingParty {
+  readonly config: oidc.Configuration;
+  readonly clientId: string;
+  readonly redirectUri: string;
+}
+
+export async function relyingParty(issuer: string, client: { clientId: string; clientSecret?: string; redirectUri: string }): Promise<RelyingParty> {
+  const config = await oidc.discovery(new URL(issuer), client.clientId, { redirect_uris: [client.redirectUri] },
+    client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None(), { execute: [oidc.allowInsecureRequests] });
+  return { config, clientId: client.clientId, redirectUri: client.redirectUri };
+}
+
+export interface AuthorizationAttempt {
+  readonly url: URL;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+}
+
+export async function authorizationRequest(rp: RelyingParty, params: Record<string, string> = {}): Promise<AuthorizationAttempt> {
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  return { url, state, nonce, codeVerifier };
+}
+
+export const stopAtRedirectUri = (rp: RelyingParty) => (url: URL) => url.href.startsWith(rp.redirectUri);
+
+/**
+ * Runs the browser through an authorization request: broker → national login page (filled in as
+ * `username` when one is shown) → broker → the RP's redirect URI. Returns the final page; its
+ * `location` is the callback URL when the flow reached the RP.
+ */
+export async function browse(browser: Browser, rp: RelyingParty, attempt: AuthorizationAttempt, username?: string, fields: Record<string, string> = {}): Promise<Page> {
+  const stopAt = stopAtRedirectUri(rp);
+  let page = await browser.follow(attempt.url, { stopAt });
+  for (let step = 0; step < 5 && !page.location?.startsWith(rp.redirectUri); step += 1) {
+    if (page.status !== 200 || !/<form/i.test(page.body)) break;
+    if (/name="password"/.test(page.body)) {
+      if (!username) break;
+      page = await browser.submitForm(page.body, page.url, { username, password: demoPassword, ...fields }, { stopAt });
+    } else {
+      page = await browser.submitForm(page.body, page.url, fields, { stopAt });
+    }
+  }
+  return page;
+}
+
+/** Logs in and redeems the code; returns the token response. */
+export async function login(browser: Browser, rp: RelyingParty, username: string | undefined, params: Record<string, string> = {}) {
+  const attempt = await authorizationRequest(rp, params);
+  const page = await browse(browser, rp, attempt, username);
+  if (!page.location?.startsWith(rp.redirectUri)) {
+    throw new Error(`login did not reach the relying party: ${page.status} ${page.url} ${page.body.slice(0, 300)}`);
+  }
+  const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(page.location), {
+    pkceCodeVerifier: attempt.codeVerifier,
+    expectedState: attempt.state,
+    expectedNonce: attempt.nonce,
+    idTokenExpected: true,
+  });
+  return { tokens, callback: new URL(page.location), attempt };
+}
