@@ -4,6 +4,7 @@
  */
 import { createBroker } from '../broker/index.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { developmentBanner } from './banner.ts';
 
 async function main(): Promise<void> {
   let config;
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  const banner = developmentBanner(config);
+  if (banner) process.stderr.write(banner);
   const broker = await createBroker(config);
   const url = await broker.start();
   process.stdout.write(`tongban broker listening on ${url} (issuer ${config.issuer})\n`);

@@ -8,6 +8,7 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBroker, type Broker } from '../broker/index.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { developmentBanner } from './banner.ts';
 import { createDemoPortal, type DemoPortal } from './demo-portal/index.ts';
 import { demoAccounts, demoPassword, type NationalSimulator } from './simulator/index.ts';
 import { runSimulator } from './simulator.ts';
@@ -68,6 +69,8 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
 }
 
 async function main(): Promise<void> {
+  const banner = developmentBanner(loadConfig({ file: process.env.TONGBAN_CONFIG ?? fileURLToPath(new URL('../config/demo.json', import.meta.url)) }));
+  if (banner) process.stderr.write(banner);
   const demo = await startDemo();
   console.log(`
   通办 tongban demo
