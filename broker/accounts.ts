@@ -7,6 +7,7 @@ import type { CanonicalIdentity } from './identity/model.ts';
 import type { Store } from './storage/types.ts';
 import type { Derive } from './subjects.ts';
 import type { ClaimsRelease } from './release.ts';
+import type { LegalPersons } from './legal-person/index.ts';
 
 const identityKey = (accountId: string) => `identity:${accountId}`;
 
@@ -38,18 +39,21 @@ export interface FindAccountOptions {
   readonly accounts: AccountStore;
   readonly release: ClaimsRelease;
   readonly derive: Derive;
+  /** The company a token acts for (and the mandate check on refresh). */
+  readonly legalPersons?: LegalPersons;
 }
 
 /** oidc-provider's `findAccount`: resolves the identity and shapes claims for the asking client. */
-export function createFindAccount({ accounts, release }: FindAccountOptions): FindAccount {
+export function createFindAccount({ accounts, release, legalPersons }: FindAccountOptions): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string): Promise<Account | undefined> => {
     const identity = await accounts.load(accountId);
     if (!identity) return undefined;
+    const acting = await legalPersons?.actingFor(ctx);
     return {
       accountId,
       async claims(_use: string, scope: string, _claims: { [key: string]: null | ClaimsParameterMember }, _rejected: string[]): Promise<AccountClaims> {
         const client = ctx.oidc.client;
-        return { sub: accountId, ...release.claimsFor({ identity, accountId, scope, client }) };
+        return { sub: accountId, ...release.claimsFor({ identity, accountId, scope, client, ...(acting ? { acting } : {}) }) };
       },
     };
   };

@@ -8,8 +8,9 @@ import type Provider from 'oidc-provider';
 import type { TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts.ts';
 import { createFindAccount } from './accounts.ts';
+import { createHealth } from './health.ts';
 import { createInteractionRouter, errorBoundary } from './interactions.ts';
-import { loadKeys } from './keys.ts';
+import { loadKeys, watchSigningKeys } from './keys.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createNationalPlatform, type NationalPlatform } from './national/upstream.ts';
 import { createProvider } from './provider.ts';
@@ -18,6 +19,17 @@ import { guardStore } from './storage/guard.ts';
 import { createStore } from './storage/index.ts';
 import type { Store } from './storage/types.ts';
 import { createDerive } from './subjects.ts';
+import { createLegacyBridge, legacyBridgeClients, type LegacyBridge } from './legacy/index.ts';
+import { createSingleLogout, type SingleLogout } from './logout/index.ts';
+import { createAccountPage } from './account-page/index.ts';
+import { publishedKeys } from './key-ring.ts';
+import { createResourceServers, type ResourceRegistry } from './resources/index.ts';
+import { createLegalPersonRouter, createLegalPersons, type LegalPersons } from './legal-person/index.ts';
+import { createRegistryService, installRegistry, isClientActive, type RegistryService } from './registry/index.ts';
+import { seedCities } from '../config/cities.ts';
+
+/** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
+const shutdownGraceMs = 20_000;
 
 export interface BrokerOptions {
   readonly logger?: Logger;
@@ -32,10 +44,25 @@ export interface Broker {
   readonly provider: Provider;
   readonly store: Store;
   readonly logger: Logger;
+  /** The legacy ticket bridges: their registry, and revocation for single logout (docs/legacy.md). */
+  readonly legacy: LegacyBridge;
+  /** Single logout: its delivery queue (pending and given-up deliveries) and session records (docs/sso-logout.md). */
+  readonly singleLogout: SingleLogout;
+  /** The resource servers (APIs) and their token-exchange routes (docs/relying-services.md). */
+  readonly resources: ResourceRegistry;
+  /** Legal-person logins; `checkActing` for the legacy bridges (docs/legal-persons.md). */
+  readonly legalPersons: LegalPersons;
+  /** Member cities, their apps and the operators (docs/operators.md). */
+  readonly registry: RegistryService;
   /** Listens on config.listen (port 0 picks a free one); resolves with the bound URL. */
   start(): Promise<string>;
-  /** Stops accepting, lets in-flight requests finish, closes the store if the broker opened it. */
+  /**
+   * Stops accepting, answers /readyz with 503, lets in-flight requests finish (for at most
+   * `shutdownGraceMs`), then closes the store if the broker opened it.
+   */
   stop(): Promise<void>;
+  /** Re-reads the signing key ring now (nodes also do it every keys.refreshSeconds). */
+  refreshKeys(): Promise<boolean>;
   /** The request handler, for mounting in another server. */
   callback(): ReturnType<Provider['callback']>;
 }
@@ -48,15 +75,12 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     });
   }
   const ownsStore = !options.store;
-  const rawStore = options.store ?? (await createStore(config.store, { logger }));
+  const rawStore = options.store ?? (await createStore(config.store, { logger, namespace: config.storeNamespace }));
   const store = guardStore(rawStore, logger);
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret);
   const accounts = createAccountStore(store);
   const release = createClaimsRelease(derive);
-  const provider = createProvider({ config, keys, store, release, findAccount: createFindAccount({ accounts, release, derive }) });
-  provider.proxy = config.mode === 'production';
-
   const national = options.national ?? createNationalPlatform({
     issuer: config.national.issuer,
     clientId: config.national.clientId,
@@ -65,6 +89,30 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     timeoutMs: config.national.timeoutMs,
     logger,
   });
+  const legalPersons = createLegalPersons({
+    store, national, derive, logger,
+    sessionTtlSeconds: config.ttl.session,
+    interactionTtlSeconds: config.ttl.interaction,
+    grantTtlSeconds: config.ttl.grant,
+  });
+  // Member cities and their apps live in the store; the reference cities are added on first start.
+  const registry = createRegistryService({ store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients });
+  await registry.seed(seedCities);
+  const resources = createResourceServers({
+    store, logger, derive, issuer: config.issuer,
+    // The signing keys rotate at run time: the key watch below knows the current ones.
+    signingKeys: () => publishedKeys(keyWatch.ring),
+    isClientActive: isClientActive(registry),
+    isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.registry.app(clientId)) !== undefined,
+  });
+  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, derive, legalPersons }), resources, legalPersons, registry });
+  installRegistry(provider, { service: registry, logger });
+  // After the registry: the services' secret check wraps the apps' one.
+  resources.install(provider);
+  await resources.registry.applyConfigured(config.resources ?? [], { allowLoopbackHttp: config.mode === 'development' });
+  provider.proxy = config.mode === 'production';
+  const keyWatch = watchSigningKeys({ provider, keys, logger, intervalMs: config.keys.refreshSeconds * 1000 });
+  const health = createHealth({ store });
 
   const router = createInteractionRouter({
     provider,
@@ -76,10 +124,34 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     issuer: config.issuer,
     sessionTtlSeconds: config.ttl.session,
     interactionTtlSeconds: config.ttl.interaction,
+    legalPersons,
   });
   provider.use(errorBoundary(logger));
+  provider.use(health.middleware);
   provider.use(router.routes());
   provider.use(router.allowedMethods());
+  provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
+  const legacy = createLegacyBridge({ provider, store, accounts, derive, logger, config });
+  provider.use(legacy.routes());
+  const singleLogout = createSingleLogout({
+    provider, store, national, accounts, derive, logger,
+    issuer: config.issuer,
+    nationalIssuer: config.national.issuer,
+    nationalClientId: config.national.clientId,
+    nationalTimeoutMs: config.national.timeoutMs,
+    sessionTtlSeconds: config.ttl.session,
+    interactionTtlSeconds: config.ttl.interaction,
+    settings: config.logout,
+    onSessionEnded: async (ended) => {
+      await legacy.revokeForSession(ended.sessionUid);
+      await legalPersons.forgetSession(ended.sessionUid);
+    },
+  });
+  provider.use(singleLogout.middleware);
+  provider.use(singleLogout.router.routes());
+  provider.use(createAccountPage({ provider, logger }).routes());
+  // Back-channel logout deliveries queued in the store, by any node, are sent from here.
+  singleLogout.start();
 
   provider.on('server_error', (_ctx, error: Error) => {
     logger.error('provider_server_error', { code: 'server_error', reason: error.name });
@@ -89,14 +161,26 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   });
 
   let server: Server | undefined;
+  let stopping = false;
   return {
     config,
     provider,
     store,
     logger,
+    legacy,
+    singleLogout,
+    resources: resources.registry,
+    legalPersons,
+    registry,
     callback: () => provider.callback(),
+    refreshKeys: () => keyWatch.refresh(),
     async start() {
-      server = createServer(provider.callback());
+      const handle = provider.callback();
+      server = createServer((req, res) => {
+        // While stopping, a keep-alive connection closes after its response instead of idling.
+        if (stopping) res.setHeader('connection', 'close');
+        void handle(req, res);
+      });
       server.keepAliveTimeout = 5000;
       server.headersTimeout = 10_000;
       server.requestTimeout = 30_000;
@@ -109,11 +193,24 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
       return `http://${config.listen.host}:${port}`;
     },
     async stop() {
+      stopping = true;
+      keyWatch.stop();
+      await singleLogout.stop();
+      health.drain();
       if (server) {
         const s = server;
         server = undefined;
         await new Promise<void>((resolve) => {
-          s.close(() => resolve());
+          // Requests still running after the grace period are cut: the process must end.
+          const deadline = setTimeout(() => s.closeAllConnections(), shutdownGraceMs);
+          deadline.unref();
+          // Keep-alive connections close as soon as they are idle: now, or once their response is out.
+          const idle = setInterval(() => s.closeIdleConnections(), 100);
+          s.close(() => {
+            clearTimeout(deadline);
+            clearInterval(idle);
+            resolve();
+          });
           s.closeIdleConnections();
         });
       }

@@ -18,6 +18,9 @@ import { isStoreUnavailable } from './storage/guard.ts';
 import type { Store } from './storage/types.ts';
 import { requestedLevel } from './assurance-request.ts';
 import { describeOAuthError } from './pages/oauth-errors.ts';
+import type { NationalLogin } from './logout/sessions.ts';
+import type { LegalPersons } from './legal-person/index.ts';
+import { companyChoicePath, companyPromptName } from './legal-person/names.ts';
 
 export interface InteractionOptions {
   readonly provider: Provider;
@@ -29,6 +32,8 @@ export interface InteractionOptions {
   readonly issuer: string;
   readonly sessionTtlSeconds: number;
   readonly interactionTtlSeconds: number;
+  /** Company logins: keeps the national login for the company choice (docs/legal-persons.md). */
+  readonly legalPersons?: LegalPersons;
 }
 
 interface PendingUpstream {
@@ -97,7 +102,7 @@ export function createInteractionRouter(options: InteractionOptions): Router {
     const start = await national.start({ ...(level ? { acr: nationalAcrOf(level) } : {}), forceLogin });
     const pending: PendingUpstream = { uid, nonce: start.nonce, codeVerifier: start.codeVerifier, ...(level ? { level } : {}) };
     await store.set(pendingKey(start.state), pending, options.interactionTtlSeconds * 1000);
-    logger.info('national_redirect', { interaction: uid, level });
+    logger.info('national_redirect', { interaction: uid, assurance: level });
     ctx.status = 303;
     ctx.redirect(start.url.href);
   }
@@ -120,18 +125,26 @@ export function createInteractionRouter(options: InteractionOptions): Router {
       const client = await provider.Client.find(String(params.client_id));
       if (!client) throw new errors.InvalidClient('client not found');
       const missing = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
+      // Services (RFC 8707 resources) the app would call on the person's behalf, with their scopes.
+      const services = Object.entries((prompt.details.missingResourceScopes as Record<string, string[]> | undefined) ?? {});
       ctx.type = 'html';
       ctx.body = page({
         title: '授权确认',
         titleEn: 'Share your information?',
         body: html`<p><strong>${client.clientName ?? client.clientId}</strong> 请求获取以下信息：</p>
 <p class="en">${client.clientName ?? client.clientId} asks for:</p>
-<ul>${missing.map((s) => html`<li>${scopeLabels[s]?.zh ?? s} <span class="en">· ${scopeLabels[s]?.en ?? s}</span></li>`)}</ul>
+<ul>${missing.map((s) => html`<li>${scopeLabels[s]?.zh ?? s} <span class="en">· ${scopeLabels[s]?.en ?? s}</span></li>`)}${services.map(([service, scopes]) => html`<li class="service">代您访问 ${service}（${scopes.join(' ')}） <span class="en">· to call ${service} for you (${scopes.join(' ')})</span></li>`)}</ul>
 <form method="post" action="/interaction/${details.uid}/consent">
 <button type="submit" name="decision" value="allow">同意 · Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">拒绝 · Deny</button>
 </form>`,
       });
+      return;
+    }
+    if (prompt.name === companyPromptName && options.legalPersons) {
+      // The company choice has its own page (broker/legal-person/routes.ts).
+      ctx.status = 303;
+      ctx.redirect(companyChoicePath(details.uid));
       return;
     }
     throw new TongbanError(ErrorCode.internal, { status: 500, message: 'Unknown interaction step.', detail: `prompt ${prompt.name}` });
@@ -201,8 +214,11 @@ export function createInteractionRouter(options: InteractionOptions): Router {
     const callbackUrl = new URL(`${callbackPath}?${ctx.querystring}`, options.issuer);
     let claims: Record<string, unknown>;
     let identity;
+    let nationalIdToken: string;
+    let nationalAccessToken: string;
+    let nationalAccessTokenExpiresAt: number | undefined;
     try {
-      ({ claims } = await national.finish(callbackUrl, { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier }));
+      ({ claims, idToken: nationalIdToken, accessToken: nationalAccessToken, accessTokenExpiresAt: nationalAccessTokenExpiresAt } = await national.finish(callbackUrl, { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier }));
       identity = fromNational(claims);
     } catch (error) {
       if (isTongbanError(error)) {
@@ -236,24 +252,21 @@ export function createInteractionRouter(options: InteractionOptions): Router {
 
     const accountId = accountIdOf(derive, identity.person.nationalSubject);
     await accounts.save(accountId, identity, options.sessionTtlSeconds);
-    logger.info('national_login', { interaction: details.uid, level: achieved });
+    await options.legalPersons?.rememberNationalLogin(details.uid, {
+      accountId,
+      identity,
+      accessToken: nationalAccessToken,
+      ...(nationalAccessTokenExpiresAt !== undefined ? { accessTokenExpiresAt: nationalAccessTokenExpiresAt } : {}),
+    });
+    logger.info('national_login', { interaction: details.uid, assurance: achieved });
     await provider.interactionFinished(ctx.req, ctx.res, {
       login: { accountId, acr: acrOf(achieved), amr: [...identity.person.amr], ts: identity.person.authTime, remember: true },
+      // Kept with the broker session by single logout (broker/logout): ends the national session too.
+      national: { idToken: nationalIdToken, ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}) } satisfies NationalLogin,
     }, { mergeWithLastSubmission: false });
   });
 
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  router.get('/readyz', async (ctx) => {
-    try {
-      await store.ping();
-      ctx.body = { status: 'ready' };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', reason: ErrorCode.storeUnavailable };
-    }
-  });
+  // /healthz and /readyz: broker/health.ts.
 
   return router;
 }

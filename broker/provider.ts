@@ -12,6 +12,10 @@ import type { FindAccount } from 'oidc-provider';
 import { errorPage, html, page } from './pages/layout.ts';
 import { describeOAuthError } from './pages/oauth-errors.ts';
 import { requestedLevel } from './assurance-request.ts';
+import { withServiceClientsOf, type ResourceServers } from './resources/index.ts';
+import type { LegalPersons } from './legal-person/index.ts';
+import { isLegalPersonSubject, legalPersonSubjectProperty } from './legal-person/claims.ts';
+import { registrationFeatures, withRegistryClients, type RegistryService } from './registry/index.ts';
 
 export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person'] as const;
 
@@ -33,11 +37,13 @@ export function clientMetadataOf(client: ConfiguredClient): ClientMetadata {
     scope: client.scope ?? 'openid profile phone offline_access',
     city: client.city,
     first_party: client.first_party ?? false,
+    ...(client.legal_person_subject ? { [legalPersonSubjectProperty]: client.legal_person_subject } : {}),
   };
 }
 
 function acrLevelCheck(): InstanceType<typeof interactionPolicy.Check> {
-  return new interactionPolicy.Check('acr_level', 'a higher assurance level is requested', (ctx: KoaContextWithOIDC) => {
+  // prompt=none gets login_required: reaching the level takes a new authentication.
+  return new interactionPolicy.Check('acr_level', 'a higher assurance level is requested', 'login_required', (ctx: KoaContextWithOIDC) => {
     const wanted = requestedLevel(ctx.oidc.params as Record<string, unknown>, ctx.oidc.claims);
     if (wanted === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
     const session = ctx.oidc.session;
@@ -53,15 +59,33 @@ export interface ProviderOptions {
   readonly store: Store;
   readonly release: ClaimsRelease;
   readonly findAccount: FindAccount;
+  /** Resource servers (RFC 8707), their token policy and token exchange (docs/relying-services.md). */
+  readonly resources?: ResourceServers;
+  /** Company logins: the company choice prompt, per-grant companies, company subjects (docs/legal-persons.md). */
+  readonly legalPersons?: LegalPersons;
+  /** Member cities' apps, served as clients from the store, and dynamic registration (docs/operators.md). */
+  readonly registry?: RegistryService;
 }
 
-export function createProvider({ config, keys, store, release, findAccount }: ProviderOptions): Provider {
+export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
-  policy.get('login')!.checks.add(acrLevelCheck());
+  const login = policy.get('login')!;
+  // Levels are ordered: acr_level accepts any level at or above the one asked for, where the
+  // built-in essential_acr(s) checks demand an exact match and would send a higher session round.
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
+  login.checks.add(acrLevelCheck());
+  if (legalPersons) {
+    // After login, before consent: the person chooses the company (prompt=select_account re-opens it).
+    login.checks.add(legalPersons.loginCheck);
+    policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
+  }
   const prefix = config.cookiePrefix;
 
   const configuration: Configuration = {
-    adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+    adapter: withServiceClientsOf(resources, registry
+      ? withRegistryClients(createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }), registry)
+      : createOidcAdapterFactory(store, { clockToleranceSeconds: 5 })),
     clients: config.clients.map(clientMetadataOf),
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -70,13 +94,16 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['city', 'first_party'],
+      properties: ['city', 'first_party', legalPersonSubjectProperty],
       validator(_ctx, key, value) {
         if (key === 'city' && (typeof value !== 'string' || !/^\d{6}$/.test(value))) {
           throw new errors.InvalidClientMetadata('city must be a 6-digit GB/T 2260 division code');
         }
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+        if (key === legalPersonSubjectProperty && value !== undefined && !isLegalPersonSubject(value)) {
+          throw new errors.InvalidClientMetadata(`${legalPersonSubjectProperty} must be "person" or "company"`);
         }
       },
     },
@@ -91,19 +118,25 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
     claims: release.claimsConfiguration,
     acrValues,
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: async (_ctx, accountId, client) => release.subjectFor(accountId, client),
+    pairwiseIdentifier: async (ctx, accountId, client) => (await legalPersons?.subjectFor(ctx, client)) ?? release.subjectFor(accountId, client),
     findAccount,
     // Portals read the dialect from the ID token as well as from userinfo.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
-    rotateRefreshToken: true,
+    // Always rotates; a refused `resource` is refused before, so the app keeps its refresh token.
+    rotateRefreshToken: resources ? (ctx) => resources.rotateRefreshToken(ctx) : true,
     // Refresh tokens go to clients registered for the grant, with or without offline_access.
     issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('openid')),
+    ...(resources ? { extraTokenClaims: resources.extraTokenClaims, formats: { customizers: { jwt: resources.customizeJwt } } } : {}),
     features: {
       devInteractions: { enabled: false },
+      ...(registry ? registrationFeatures(registry) : {}),
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
+      introspection: { enabled: true, ...(resources ? { allowedPolicy: resources.introspectionAllowedPolicy } : {}) },
+      // RFC 9701: services whose client asks for it get the introspection answer as a signed JWT.
+      jwtIntrospection: { enabled: true },
+      ...(resources ? { resourceIndicators: resources.resourceIndicators } : {}),
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
@@ -117,7 +150,7 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
             body: html`${{ html: form }}<p>您要退出通办统一身份认证吗？退出后，在本次会话中访问过的各地服务都需要重新登录。</p>
 <p class="en">Do you want to sign out? Every service you reached in this session will ask you to sign in again.</p>
 <p><button form="op.logoutForm" type="submit" name="logout" value="yes">退出 · Sign out</button>
-<button form="op.logoutForm" type="submit" class="secondary">取消 · Stay signed in</button></p>`,
+<button form="op.logoutForm" type="submit" class="secondary">${ctx.oidc.client ? '仅退出此应用 · Sign out of this app only' : '取消 · Stay signed in'}</button></p>`,
           });
         },
         async postLogoutSuccessSource(ctx) {
@@ -138,6 +171,8 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
       const { client, session } = ctx.oidc;
       const grantId = ctx.oidc.result?.consent?.grantId ?? session?.grantIdFor(client!.clientId);
       let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      // A grant keeps the company it was issued for; another company chosen since gets a new grant.
+      if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) grant = undefined;
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
       if (!firstParty) return grant;
       // First-party apps need no consent: their grant simply covers what they asked for.
@@ -145,6 +180,7 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
       grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' '));
       const claims = ctx.oidc.requestParamClaims;
       if (claims?.size) grant.addOIDCClaims([...claims]);
+      resources?.grantRequestedResources(ctx, grant);
       await grant.save();
       return grant;
     },
@@ -152,7 +188,7 @@ export function createProvider({ config, keys, store, release, findAccount }: Pr
       Session: config.ttl.session,
       Interaction: config.ttl.interaction,
       AuthorizationCode: config.ttl.authorizationCode,
-      AccessToken: config.ttl.accessToken,
+      AccessToken: resources ? resources.accessTokenTtl(config.ttl.accessToken) : config.ttl.accessToken,
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
       Grant: config.ttl.grant,

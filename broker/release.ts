@@ -6,7 +6,8 @@ import type { Client } from 'oidc-provider';
 import { adapterForDivision, registeredAdapters } from '../adapters/registry.ts';
 import { standardClaims, standardClaimsByScope } from '../adapters/standard.ts';
 import type { ProvinceAdapter } from '../adapters/types.ts';
-import type { CanonicalIdentity } from './identity/model.ts';
+import type { CanonicalIdentity, LegalPerson } from './identity/model.ts';
+import { legalPersonClaims, legalPersonClaimsByScope, legalPersonSubjectOf } from './legal-person/claims.ts';
 import { pairwiseSubject, type Derive } from './subjects.ts';
 
 export interface ReleaseRequest {
@@ -14,6 +15,8 @@ export interface ReleaseRequest {
   readonly accountId: string;
   readonly scope: string;
   readonly client: Client | undefined;
+  /** The company the token acts for (legal-person logins, `legal_person` scope). */
+  readonly acting?: LegalPerson;
 }
 
 export interface ClaimsRelease {
@@ -32,7 +35,11 @@ export function cityOf(client: Client | undefined): string | undefined {
 }
 
 export function sectorOf(client: Client): string {
-  const city = cityOf(client);
+  return sectorOfCity(cityOf(client));
+}
+
+/** The pairwise sector of a member city's province (resource servers have a city, not a client). */
+export function sectorOfCity(city: string | undefined): string {
   const adapter = city ? adapterForDivision(city) : undefined;
   // A province without an adapter still gets a sector of its own: its province code.
   return adapter?.sector ?? `province:${city ? city.slice(0, 2) : 'none'}`;
@@ -48,6 +55,7 @@ export function createClaimsRelease(derive: Derive): ClaimsRelease {
   };
   add(standardClaimsByScope);
   for (const adapter of registeredAdapters()) add(adapter.claimsByScope);
+  add(legalPersonClaimsByScope);
   claimsConfiguration.openid ??= new Set();
   // How and when the person authenticated is part of every ID token, not only on request.
   for (const name of ['sub', 'acr', 'amr', 'auth_time']) claimsConfiguration.openid.add(name);
@@ -61,14 +69,21 @@ export function createClaimsRelease(derive: Derive): ClaimsRelease {
     adapterFor,
     claimsConfiguration: Object.fromEntries(Object.entries(claimsConfiguration).map(([k, v]) => [k, [...v]])),
     subjectFor: (accountId, client) => pairwiseSubject(derive, sectorOf(client), accountId),
-    claimsFor({ identity, accountId, scope, client }) {
+    claimsFor({ identity, accountId, scope, client, acting }) {
       const scopes = new Set(scope.split(' ').filter(Boolean));
       const adapter = adapterFor(client);
       const provincialId = adapter ? adapter.accountId(identity, derive) : accountId;
-      const context = { identity, scopes, accountId: provincialId };
+      const context = { identity, scopes, accountId: provincialId, ...(acting ? { acting } : {}) };
+      const company = acting && scopes.has('legal_person') ? legalPersonClaims({
+        acting,
+        person: identity.person,
+        shape: legalPersonSubjectOf(client),
+        personSubject: client ? pairwiseSubject(derive, sectorOf(client), accountId) : accountId,
+      }) : {};
       return {
         ...standardClaims(context),
         ...(adapter ? adapter.claims(context) : {}),
+        ...company,
       };
     },
   };

@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { TongbanError, ErrorCode } from '../broker/errors.ts';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
+import { validateLogoutSettings } from '../broker/logout/settings.ts';
+import { configuredLegacySystemsProblems } from '../broker/legacy/registry.ts';
+import { configuredResourceServersProblems } from '../broker/resources/registry.ts';
 import { defaults, environment, type TongbanConfig } from './defaults.ts';
 
 export interface LoadOptions {
@@ -125,6 +128,12 @@ function validate(config: Json, problems: string[]): void {
   if (keys.subjectSecret !== undefined && (typeof keys.subjectSecret !== 'string' || keys.subjectSecret.length < 32)) {
     problems.push('keys.subjectSecret: must be 32+ characters');
   }
+  if (!Number.isInteger(keys.refreshSeconds) || keys.refreshSeconds < 1 || keys.refreshSeconds > 3600) {
+    problems.push('keys.refreshSeconds: must be an integer 1–3600');
+  }
+  if (typeof c.storeNamespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(c.storeNamespace)) {
+    problems.push('storeNamespace: 1–64 characters of A-Z a-z 0-9 _ . -');
+  }
   if (production) {
     if (!keys.signingKeysFile) problems.push('keys.signingKeysFile: required in production (TONGBAN_SIGNING_KEYS_FILE)');
     if (!keys.cookieKeys?.length) problems.push('keys.cookieKeys: required in production (TONGBAN_COOKIE_KEYS)');
@@ -144,6 +153,9 @@ function validate(config: Json, problems: string[]): void {
   for (const [name, value] of Object.entries(c.ttl ?? {})) {
     if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`ttl.${name}: must be a positive integer (seconds)`);
   }
+  validateLogoutSettings(c.logout, problems);
+  problems.push(...configuredLegacySystemsProblems(c.legacySystems, c.mode, c.clients));
+  problems.push(...configuredResourceServersProblems(c.resources, c.mode));
   if (!Array.isArray(c.clients)) {
     problems.push('clients: must be a list');
     return;
@@ -159,6 +171,9 @@ function validate(config: Json, problems: string[]): void {
     else if (seen.has(client.client_id)) problems.push(`${at}.client_id: duplicate "${client.client_id}"`);
     else seen.add(client.client_id);
     if (typeof client.city !== 'string' || !isDivisionCode(client.city)) problems.push(`${at}.city: must be a 6-digit GB/T 2260 division code`);
+    if (client.legal_person_subject !== undefined && client.legal_person_subject !== 'person' && client.legal_person_subject !== 'company') {
+      problems.push(`${at}.legal_person_subject: must be "person" or "company"`);
+    }
     if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
       problems.push(`${at}.redirect_uris: at least one`);
     } else {

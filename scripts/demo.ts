@@ -10,6 +10,7 @@ import { createBroker, type Broker } from '../broker/index.ts';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { developmentBanner } from './banner.ts';
 import { createDemoPortal, type DemoPortal } from './demo-portal/index.ts';
+import { createDemoService, demoHousingFundResource, housingFundScope, type DemoService } from './demo-service/index.ts';
 import { demoAccounts, demoPassword, type NationalSimulator } from './simulator/index.ts';
 import { runSimulator } from './simulator.ts';
 
@@ -17,13 +18,19 @@ export interface Demo {
   readonly brokerUrl: string;
   readonly simulatorUrl: string;
   readonly portalUrl: string;
+  readonly serviceUrl: string;
   stop(): Promise<void>;
 }
 
 export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<Demo> {
-  const config = loadConfig({ env, file: env.TONGBAN_CONFIG ?? fileURLToPath(new URL('../config/demo.json', import.meta.url)) });
+  const file = env.TONGBAN_CONFIG ?? fileURLToPath(new URL('../config/demo.json', import.meta.url));
   const portalPort = Number(env.PORTAL_PORT ?? 3200);
   const portalUrl = `http://127.0.0.1:${portalPort}`;
+  const servicePort = Number(env.DEMO_SERVICE_PORT ?? 3300);
+  const serviceIdentifier = `http://127.0.0.1:${servicePort}/api`;
+  const portalClient = loadConfig({ env, file }).clients.find((c) => c.redirect_uris.some((uri) => uri.startsWith(portalUrl)));
+  // The 公积金 service of 上海 accepts tokens the 杭州 portal asks for on the person's behalf.
+  const config = loadConfig({ env, file, overrides: { resources: [demoHousingFundResource(serviceIdentifier, portalClient ? [portalClient.client_id] : [])] } });
   const simulator: NationalSimulator = await runSimulator({
     ...env,
     SIMULATOR_ISSUER: config.national.issuer,
@@ -34,11 +41,14 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
   });
   let broker: Broker | undefined;
   let portal: DemoPortal | undefined;
+  let service: DemoService | undefined;
   try {
     broker = await createBroker(config);
     await broker.start();
-    const client = config.clients.find((c) => c.redirect_uris.some((uri) => uri.startsWith(portalUrl)));
+    const client = portalClient;
     if (!client?.client_secret) throw new Error(`no configured client redirects to the demo portal at ${portalUrl}`);
+    service = createDemoService({ brokerIssuer: config.issuer, identifier: serviceIdentifier, port: servicePort });
+    await service.start();
     portal = createDemoPortal({
       brokerIssuer: config.issuer,
       clientId: client.client_id,
@@ -48,10 +58,12 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
       title: client.client_name ?? client.client_id,
       scope: client.scope ?? 'openid profile',
       cookieName: 'demo_portal_sid',
+      services: [{ label: '查询上海公积金 · Shanghai housing fund', resource: serviceIdentifier, scope: housingFundScope, url: `${serviceIdentifier}/housing-fund/account` }],
     });
     await portal.start();
   } catch (error) {
     await portal?.stop();
+    await service?.stop();
     await broker?.stop();
     await simulator.stop();
     throw error;
@@ -60,8 +72,10 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
     brokerUrl: config.issuer,
     simulatorUrl: simulator.issuer,
     portalUrl,
+    serviceUrl: serviceIdentifier,
     async stop() {
       await portal?.stop();
+      await service?.stop();
       await broker?.stop();
       await simulator.stop();
     },
@@ -76,6 +90,7 @@ async function main(): Promise<void> {
   通办 tongban demo
   ────────────────────────────────────────────────────────────
   demo portal (杭州)     ${demo.portalUrl}      ← open this, press 登录
+  公积金 service (上海)  ${demo.serviceUrl}
   tongban broker         ${demo.brokerUrl}      (discovery: ${demo.brokerUrl}/.well-known/openid-configuration)
   national simulator     ${demo.simulatorUrl}
   demo accounts          ${demoAccounts.map((a) => a.username).join(', ')} — password ${demoPassword}

@@ -18,7 +18,7 @@ describe('demo in a real browser', function () {
   let browser: Browser;
 
   before(async () => {
-    const [brokerPort, simulatorPort, portalPort] = [await freePort(), await freePort(), await freePort()];
+    const [brokerPort, simulatorPort, portalPort, servicePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const dir = mkdtempSync(join(tmpdir(), 'tongban-demo-'));
     const configFile = join(dir, 'demo.json');
     writeFileSync(configFile, JSON.stringify({
@@ -29,6 +29,7 @@ describe('demo in a real browser', function () {
         city: '330100',
         redirect_uris: [`http://127.0.0.1:${portalPort}/callback`],
         post_logout_redirect_uris: [`http://127.0.0.1:${portalPort}/`],
+        grant_types: ['authorization_code', 'refresh_token'],
         scope: 'openid profile phone',
         first_party: true,
       }],
@@ -42,6 +43,7 @@ describe('demo in a real browser', function () {
       TONGBAN_NATIONAL_ISSUER: `http://127.0.0.1:${simulatorPort}`,
       SIMULATOR_PORT: String(simulatorPort),
       PORTAL_PORT: String(portalPort),
+      DEMO_SERVICE_PORT: String(servicePort),
     });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
   });
@@ -65,6 +67,12 @@ describe('demo in a real browser', function () {
     assert.match(idToken, /urn:tongban:loa:3/);
     assert.match(idToken, /authlevel/);
     await page.screenshot({ path: join(tmpdir(), 'tongban-demo-logged-in.png') });
+
+    // The portal calls the 上海 公积金 service with the person's access token for that service.
+    await page.click('#service-0');
+    await page.waitForSelector('#service-answer');
+    const heading = await page.textContent('h3') ?? '';
+    assert.match(heading, /HTTP 200/, `service answer: ${await page.textContent('#service-answer')}`);
   });
 
   it('shows a readable page, not a stack trace, for a forged callback', async () => {

@@ -4,7 +4,6 @@
  * The Redis Cluster is started for the run from the `redis-server` binary.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -17,6 +16,7 @@ import sqlite3 from 'sqlite3';
 import { createMemoryLogger } from '../broker/log.ts';
 import { createStore } from '../broker/storage/index.ts';
 import type { Store } from '../broker/storage/types.ts';
+import { startRedisCluster, type RedisCluster } from './support/processes.ts';
 
 const redisUrl = 'redis://127.0.0.1:6379';
 const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -125,69 +125,15 @@ async function deleteRedisKeys(url: string, namespace: string): Promise<void> {
   }
 }
 
-/** A throwaway three-master Redis Cluster on free ports, started from the redis-server binary. */
+/** A throwaway three-master Redis Cluster on free ports (test/support/processes.ts). */
 function redisClusterBackend(): Backend {
-  const processes: ChildProcess[] = [];
-  let dir: string | undefined;
-  let ports: number[] = [];
-  let started: Promise<string> | undefined;
-
-  const start = async (): Promise<string> => {
-    dir = mkdtempSync(join(tmpdir(), 'tongban-cluster-'));
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    ports = [base, base + 1, base + 2];
-    for (const port of ports) {
-      const child = spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir,
-        '--save', '', '--appendonly', 'no',
-      ], { stdio: 'ignore' });
-      processes.push(child);
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-    }
-    const clients = [];
-    for (const port of ports) {
-      const client = createClient({ url: `redis://127.0.0.1:${port}` });
-      client.on('error', () => undefined);
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await client.connect();
-          break;
-        } catch (error) {
-          if (attempt > 50) throw error;
-          await sleep(50);
-        }
-      }
-      clients.push(client);
-    }
-    const ranges = [[0, 5460], [5461, 10922], [10923, 16383]];
-    await Promise.all(clients.map((client, i) =>
-      client.sendCommand(['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i]?.[0]), String(ranges[i]?.[1])])));
-    for (const port of ports.slice(1)) {
-      await clients[0]?.sendCommand(['CLUSTER', 'MEET', '127.0.0.1', String(port)]);
-    }
-    for (let attempt = 0; ; attempt += 1) {
-      const infos = await Promise.all(clients.map((client) => client.sendCommand(['CLUSTER', 'INFO'])));
-      if (infos.every((info) => String(info).includes('cluster_state:ok'))) break;
-      if (attempt > 100) throw new Error('redis cluster did not converge');
-      await sleep(50);
-    }
-    for (const client of clients) client.destroy();
-    return `redis+cluster://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`;
-  };
-
+  let started: Promise<RedisCluster> | undefined;
   return {
     name: 'redis-cluster',
     shared: true,
-    url: () => (started ??= start()),
+    url: async () => (await (started ??= startRedisCluster())).url,
     async teardown() {
-      for (const child of processes) if (child.exitCode === null) child.kill('SIGTERM');
-      await Promise.all(processes.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined));
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await (await started?.catch(() => undefined))?.stop();
     },
   };
 }

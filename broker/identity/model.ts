@@ -74,6 +74,6 @@ export interface CanonicalIdentity {
 }
 
 /** Representations usable at `now` (epoch seconds): expired mandates are not. */
-export function currentRepresentations(identity: CanonicalIdentity, now: number): Representation[] {
+export function currentRepresentations(identity: Pick<CanonicalIdentity, 'representations'>, now: number): Representation[] {
   return identity.representations.filter((r) => r.role === 'legal_representative' || (r.mandate !== undefined && r.mandate.expiresAt > now));
 }

@@ -118,8 +118,15 @@ export function fromNational(claims: Record<string, unknown>): CanonicalIdentity
     authTime,
     amr,
   };
+  return { person, representations: representationsOf(claims) };
+}
+
+/**
+ * Validates the `entities` of national claims (an ID token, or a later userinfo answer) into
+ * representations. Throws `identity_invalid` like `fromNational`: a bad credit code is never passed on.
+ */
+export function representationsOf(claims: Record<string, unknown>): Representation[] {
   const entities = claims.entities;
   if (entities !== undefined && !Array.isArray(entities)) throw invalid('entities is not a list');
-  const representations = (entities ?? []).map((e, i) => entity(e, i));
-  return { person, representations };
+  return (entities ?? []).map((e, i) => entity(e, i));
 }

@@ -3,9 +3,11 @@
  * OpenID Connect with openid-client (code flow, PKCE S256, state, nonce, RFC 9207 `iss`), with
  * bounded time-outs on every call.
  */
+import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { ErrorCode, TongbanError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { createTimedFetch } from './http-fetch.ts';
 
 export interface AuthorizationStart {
   readonly url: URL;
@@ -27,10 +29,24 @@ export interface CallbackChecks {
   readonly codeVerifier: string;
 }
 
+export interface NationalLoginResult {
+  readonly claims: Record<string, unknown>;
+  readonly idToken: string;
+  /** Kept server-side only, to ask the national userinfo again later (legal-person mandates). */
+  readonly accessToken: string;
+  /** Epoch seconds, when the national platform states the token's lifetime. */
+  readonly accessTokenExpiresAt?: number;
+}
+
 export interface NationalPlatform {
   start(options: StartOptions): Promise<AuthorizationStart>;
   /** Validates the callback strictly and returns the merged national claims. */
-  finish(callbackUrl: URL, checks: CallbackChecks): Promise<{ claims: Record<string, unknown>; idToken: string }>;
+  finish(callbackUrl: URL, checks: CallbackChecks): Promise<NationalLoginResult>;
+  /**
+   * The national userinfo answer now, for an access token of an earlier login (the current state of
+   * what the person may represent). The answer's `sub` must be `expectedSubject`.
+   */
+  userinfo(accessToken: string, expectedSubject: string): Promise<Record<string, unknown>>;
   /** Where to send the browser to end the national session (RP-initiated logout), if supported. */
   endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri: string; state?: string }): Promise<URL | undefined>;
 }
@@ -72,8 +88,7 @@ function rejected(detail: string, cause?: unknown): TongbanError {
 
 export function createNationalPlatform(options: NationalPlatformOptions): NationalPlatform {
   let configuration: Promise<oidc.Configuration> | undefined;
-  const timedFetch: oidc.CustomFetch = (url, init) =>
-    fetch(url, { ...init, signal: AbortSignal.timeout(options.timeoutMs) } as RequestInit);
+  const timedFetch = createTimedFetch(options.timeoutMs) as oidc.CustomFetch;
 
   function discover(): Promise<oidc.Configuration> {
     configuration ??= (async () => {
@@ -107,7 +122,8 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
       const params: Record<string, string> = {
         redirect_uri: options.redirectUri,
         scope,
-        code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+        // node:crypto rather than WebCrypto: a hash this small is cheaper than a thread-pool round trip.
+        code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
         code_challenge_method: 'S256',
         state,
         nonce,
@@ -138,8 +154,23 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
       } catch (error) {
         throw classify(error, 'userinfo');
       }
+      const expiresIn = tokens.expiresIn();
       // The ID token's statements win over userinfo for what both carry (acr, auth_time, sub).
-      return { claims: { ...userinfo, ...idClaims }, idToken: tokens.id_token! };
+      return {
+        claims: { ...userinfo, ...idClaims },
+        idToken: tokens.id_token!,
+        accessToken: tokens.access_token,
+        ...(expiresIn !== undefined ? { accessTokenExpiresAt: Math.floor(Date.now() / 1000) + expiresIn } : {}),
+      };
+    },
+
+    async userinfo(accessToken, expectedSubject) {
+      const config = await discover();
+      try {
+        return await oidc.fetchUserInfo(config, accessToken, expectedSubject);
+      } catch (error) {
+        throw classify(error, 'userinfo');
+      }
     },
 
     async endSessionUrl({ idTokenHint, postLogoutRedirectUri, state }) {

@@ -40,6 +40,8 @@ export interface FederationOptions {
   /** Store URL (default: a fresh memory store). */
   readonly store?: string;
   readonly overrides?: DeepPartial<TongbanConfig>;
+  /** The simulator's clock (epoch ms) for the tokens it forges itself, e.g. expired logout tokens. */
+  readonly simulatorNow?: () => number;
 }
 
 export async function startFederation(options: FederationOptions): Promise<Federation> {
@@ -48,6 +50,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const simulator = createNationalSimulator({
     issuer: 'http://127.0.0.1:0',
     port: 0,
+    ...(options.simulatorNow ? { now: options.simulatorNow } : {}),
     clients: [{
       client_id: brokerClient.clientId,
       client_secret: brokerClient.clientSecret,
@@ -58,7 +61,8 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   });
   await simulator.start();
   const logger = createMemoryLogger('info');
-  const namespace = `t${Math.random().toString(36).slice(2, 10)}`;
+  // A namespace given in the overrides lets other processes (the cities CLI) open the same store.
+  const namespace = options.overrides?.storeNamespace ?? `t${Math.random().toString(36).slice(2, 10)}`;
   const store = await createStore(options.store ?? 'memory:', { namespace, logger });
   const config = loadConfig({
     env: {},

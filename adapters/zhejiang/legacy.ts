@@ -1,0 +1,77 @@
+/**
+ * 浙江 legacy ticket API (浙里办 / 浙江政务服务网): `sso/usp.do?action=ssoLogin` and
+ * `sso/servlet/simpleauth` (`ticketValidation`, `getUserInfo`), as data and pure functions: the
+ * parameter names, the signature, the time format, the result codes and the shape of the answers.
+ * The broker serves it (broker/legacy/zhejiang.ts); docs/legacy.md is the reference for systems.
+ */
+import { createHash } from 'node:crypto';
+import type { ClaimValue } from '../types.ts';
+
+/** Where the login entry sends the ticket: `ticket` and `st` (same value), the return address as `sp`. */
+export const zhejiangLegacyLogin = {
+  ticketParams: ['ticket', 'st'],
+  returnParam: 'sp',
+} as const;
+
+/** `result` codes of `simpleauth`. "0" is success; each failure has its own code. */
+export const zhejiangLegacyResults = {
+  ok: { result: '0', errmsg: '' },
+  unknownService: { result: '6001', errmsg: 'servicecode 未注册或已停用 (unknown or suspended servicecode)' },
+  badSign: { result: '6002', errmsg: 'sign 校验失败 (wrong sign)' },
+  staleTime: { result: '6003', errmsg: 'time 超出允许范围 (time outside the accepted window)' },
+  badTicket: { result: '6004', errmsg: 'ticket 无效、已使用或已过期 (ticket invalid, used or expired)' },
+  badToken: { result: '6005', errmsg: 'token 无效或已过期 (token invalid or expired)' },
+  malformed: { result: '6006', errmsg: '参数缺失或格式错误 (missing or malformed parameter)' },
+  unavailable: { result: '6009', errmsg: '服务暂时不可用，请稍后再试 (temporarily unavailable)' },
+  internal: { result: '6099', errmsg: '系统内部错误 (internal error)' },
+} as const;
+export type ZhejiangLegacyResult = keyof typeof zhejiangLegacyResults;
+
+/**
+ * `sign` = lower-case hex MD5 of `servicecode + servicepwd + time` (UTF-8).
+ *
+ * @example
+ * zhejiangSign('jx-gjj', 'the-service-password', '20270101080000') // 32 hex characters
+ */
+export function zhejiangSign(servicecode: string, servicepwd: string, time: string): string {
+  return createHash('md5').update(`${servicecode}${servicepwd}${time}`, 'utf8').digest('hex');
+}
+
+const chinaOffsetMs = 8 * 3600 * 1000;
+
+/**
+ * `time` is `yyyyMMddHHmmss` in China Standard Time (UTC+8). Returns epoch milliseconds, or
+ * undefined when the text is not a real date and time in that format.
+ */
+export function parseZhejiangTime(time: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(time);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
+  const back = new Date(utc);
+  // Date.UTC rolls 2027-02-30 over to March; a rolled-over date is not a date.
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day
+    || hour > 23 || minute > 59 || second > 59) return undefined;
+  return utc - chinaOffsetMs;
+}
+
+/** `yyyyMMddHHmmss` in China Standard Time, for clients and tests. */
+export function zhejiangTime(epochMs: number): string {
+  return new Date(epochMs + chinaOffsetMs).toISOString().slice(0, 19).replace(/\D/g, '');
+}
+
+/** The fields `ticketValidation` answers beside `token` (`orgcoding` is added by the bridge). */
+export const zhejiangTicketFields = ['userid', 'loginname', 'username'] as const;
+
+/**
+ * The legacy API answers every field as text, as the platform does: `authlevel` "3", `idtype`
+ * "1", `sex` "1". Lists (legal-person mandates) become comma-separated text.
+ */
+export function zhejiangLegacyFields(claims: Readonly<Record<string, ClaimValue>>, only?: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (only && !only.includes(name)) continue;
+    out[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  return out;
+}

@@ -1,0 +1,16 @@
+/** What each province's legacy routes are given by `createLegacyBridge`. */
+import type { Logger } from '../log.ts';
+import type { LegacyCredentials } from './credentials.ts';
+import type { LegacyLogin } from './login.ts';
+import type { LegacyRegistry } from './registry.ts';
+import type { LegacyRelease } from './release.ts';
+
+export interface LegacyServices {
+  readonly registry: LegacyRegistry;
+  readonly credentials: LegacyCredentials;
+  readonly release: LegacyRelease;
+  readonly login: LegacyLogin;
+  readonly logger: Logger;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+}

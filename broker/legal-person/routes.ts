@@ -1,0 +1,104 @@
+/**
+ * `/interaction/:uid/company`: the page where the person chooses the company to act for, and its
+ * form. Every request re-reads the interaction, which checks its uid against the path-scoped
+ * interaction cookie: a choice can only ever be made for this browser's own login and session.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import Provider, { errors } from 'oidc-provider';
+import { isTongbanError } from '../errors.ts';
+import { readForm } from '../http/body.ts';
+import type { Logger } from '../log.ts';
+import { errorPage } from '../pages/layout.ts';
+import { LegalPersonError, noCompanyError, unverifiableError } from './errors.ts';
+import { companyChoicePage } from './pages.ts';
+import type { LegalPersons } from './index.ts';
+import { companyChoicePath, companyPromptName, legalPersonScope } from './names.ts';
+
+export interface LegalPersonRouterOptions {
+  readonly provider: Provider;
+  readonly legalPersons: LegalPersons;
+  readonly logger: Logger;
+}
+
+export function createLegalPersonRouter({ provider, legalPersons, logger }: LegalPersonRouterOptions): Router {
+  const router = new Router();
+
+  async function interaction(ctx: Context) {
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params.uid || details.prompt.name !== companyPromptName) throw new errors.SessionNotFound('interaction mismatch');
+    return details;
+  }
+
+  /** Ends the interaction with an error for the portal, and shows the person why, with a way back. */
+  async function refuse(ctx: Context, error: ReturnType<typeof noCompanyError>, description: string) {
+    const back = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+    ctx.status = error.status;
+    ctx.type = 'html';
+    ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+  }
+
+  router.get('/interaction/:uid/company', async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    const details = await interaction(ctx);
+    const { params, session } = details;
+    if (!String(params.scope ?? '').split(' ').includes(legalPersonScope)) {
+      // prompt=select_account on a natural-person login: there is nothing to choose.
+      await provider.interactionFinished(ctx.req, ctx.res, { [companyPromptName]: {} }, { mergeWithLastSubmission: true });
+      return;
+    }
+    const options = session?.uid && session.accountId ? await legalPersons.optionsFor(session.uid, session.accountId) : undefined;
+    if (!options) {
+      logger.warn('legal_person_refused', { code: LegalPersonError.unverifiable, interaction: details.uid });
+      await refuse(ctx, unverifiableError(), 'what the person may represent could not be confirmed with the national platform');
+      return;
+    }
+    if (options.eligible.length === 0) {
+      logger.info('legal_person_refused', { code: LegalPersonError.none, interaction: details.uid });
+      await refuse(ctx, noCompanyError(), 'the person may act for no company or organisation now');
+      return;
+    }
+    const client = await provider.Client.find(String(params.client_id));
+    ctx.type = 'html';
+    ctx.body = companyChoicePage({
+      action: companyChoicePath(details.uid),
+      clientName: client?.clientName ?? String(params.client_id),
+      eligible: options.eligible,
+      ...(options.choice ? { selected: options.choice.creditCode } : {}),
+    });
+  });
+
+  router.post('/interaction/:uid/company', async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    const details = await interaction(ctx);
+    const form = await readForm(ctx);
+    if (form.get('decision') === 'cancel') {
+      await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the person cancelled the company choice' }, { mergeWithLastSubmission: false });
+      return;
+    }
+    const { session } = details;
+    if (!session?.uid || !session.accountId) throw new errors.SessionNotFound('interaction without a session');
+    const creditCode = (form.get('credit_code') ?? '').trim().slice(0, 64);
+    let chosen;
+    try {
+      chosen = await legalPersons.choose(session.uid, session.accountId, creditCode);
+    } catch (error) {
+      if (!isTongbanError(error) || error.code !== LegalPersonError.notEligible) throw error;
+      // Nothing is issued: the interaction stays open, the person may choose again from the list.
+      logger.warn('legal_person_refused', { code: error.code, interaction: details.uid });
+      ctx.status = error.status;
+      ctx.type = 'html';
+      ctx.body = errorPage({
+        code: error.code,
+        message: error.message,
+        messageZh: error.messageZh,
+        back: { href: companyChoicePath(details.uid), label: '重新选择', labelEn: 'Choose again' },
+      });
+      return;
+    }
+    logger.info('legal_person_chosen', { interaction: details.uid, role: chosen.role });
+    await provider.interactionFinished(ctx.req, ctx.res, { [companyPromptName]: { role: chosen.role } }, { mergeWithLastSubmission: true });
+  });
+
+  return router;
+}

@@ -1,0 +1,160 @@
+/**
+ * A federation whose broker is several real processes behind one issuer URL: the national-platform
+ * simulator (in this process, so tests can make it misbehave), a balancer at the issuer URL, and
+ * broker nodes started from scripts/broker.ts on a shared store.
+ */
+import { randomUUID } from 'node:crypto';
+import { createClient } from '@keyv/redis';
+import pg from 'pg';
+import type { ConfiguredClient } from '../../config/defaults.ts';
+import { createNationalSimulator, type NationalSimulator } from '../../scripts/simulator/index.ts';
+import { startBalancer, type Balancer } from './balancer.ts';
+import { brokerClient, relyingParty, type RelyingParty } from './federation.ts';
+import { spawnBroker, type BrokerProcess } from './processes.ts';
+
+export const redisUrl = 'redis://127.0.0.1:6379';
+export const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
+
+export const portal: ConfiguredClient = {
+  client_id: 'hangzhou-portal',
+  client_secret: 'hangzhou-portal-secret',
+  client_name: '杭州市民中心',
+  city: '330100',
+  redirect_uris: ['http://127.0.0.1:9/callback'],
+  post_logout_redirect_uris: ['http://127.0.0.1:9/logged-out'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  scope: 'openid profile phone offline_access',
+  first_party: true,
+};
+
+export const newNamespace = () => `t${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+
+export interface NodeFederation {
+  /** The balancer's URL: what clients and the national platform know as the broker. */
+  readonly issuer: string;
+  readonly balancer: Balancer;
+  readonly simulator: NationalSimulator;
+  readonly nodes: BrokerProcess[];
+  readonly rp: RelyingParty;
+  readonly namespace: string;
+  /** The configuration every node was started with. */
+  readonly config: Record<string, unknown>;
+  /** Starts one more node with the same configuration (plus `env`), behind the balancer. */
+  addNode(env?: Record<string, string>): Promise<BrokerProcess>;
+  stop(): Promise<void>;
+}
+
+export interface NodeFederationOptions {
+  readonly store: string;
+  readonly nodes?: number;
+  /** Merged into every node's configuration. */
+  readonly config?: Record<string, unknown>;
+  readonly env?: Record<string, string>;
+}
+
+export async function startNodeFederation(options: NodeFederationOptions): Promise<NodeFederation> {
+  const balancer = await startBalancer();
+  const issuer = balancer.url;
+  const simulator = createNationalSimulator({
+    issuer: 'http://127.0.0.1:0',
+    port: 0,
+    clients: [{
+      client_id: brokerClient.clientId,
+      client_secret: brokerClient.clientSecret,
+      redirect_uris: [`${issuer}/national/callback`],
+      post_logout_redirect_uris: [`${issuer}/national/logged-out`],
+      backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
+    }],
+  });
+  const nodes: BrokerProcess[] = [];
+  const namespace = newNamespace();
+  const config: Record<string, unknown> = {
+    issuer,
+    listen: { host: '127.0.0.1', port: 0 },
+    store: options.store,
+    storeNamespace: namespace,
+    logLevel: 'info',
+    national: { issuer: '', clientId: brokerClient.clientId, clientSecret: brokerClient.clientSecret, timeoutMs: 2000 },
+    clients: [portal],
+  };
+  merge(config, options.config ?? {});
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
+    await balancer.close();
+    await simulator.stop();
+    await deleteNamespace(options.store, namespace).catch(() => undefined);
+  };
+  try {
+    await simulator.start();
+    config.national = { ...(config.national as object), issuer: simulator.issuer };
+    const addNode = async (env: Record<string, string> = {}) => {
+      const node = await spawnBroker({ config, env: { ...options.env, ...env } });
+      nodes.push(node);
+      balancer.nodes = nodes.map((n) => n.url);
+      return node;
+    };
+    // The first node generates the development keys; the others read them.
+    await addNode();
+    await Promise.all(Array.from({ length: (options.nodes ?? 3) - 1 }, () => addNode()));
+    const rp = await relyingParty(issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
+    return { issuer, balancer, simulator, nodes, rp, namespace, config, addNode, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function merge(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const current = target[key];
+    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object' && !Array.isArray(current)) {
+      const copy = { ...(current as Record<string, unknown>) };
+      merge(copy, value as Record<string, unknown>);
+      target[key] = copy;
+    } else {
+      target[key] = value;
+    }
+  }
+}
+
+/** Removes a test namespace from a shared server (Redis or PostgreSQL; private servers just stop). */
+export async function deleteNamespace(store: string, namespace: string): Promise<void> {
+  if (store.startsWith('redis://')) {
+    const client = createClient({ url: store });
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      for await (const keys of client.scanIterator({ MATCH: `${namespace}:*`, COUNT: 500 })) {
+        if (keys.length > 0) await client.unlink(keys);
+      }
+    } finally {
+      client.destroy();
+    }
+  } else if (store.startsWith('postgres')) {
+    const pool = new pg.Pool({ connectionString: store, max: 1 });
+    try {
+      for (const table of ['tongban_records', 'tongban_claims', 'tongban_sets']) {
+        await pool.query(`DELETE FROM ${table} WHERE key LIKE $1`, [`${namespace}:%`]);
+      }
+      await pool.query('DELETE FROM tongban_set_members WHERE set_key LIKE $1', [`${namespace}:%`]);
+    } finally {
+      await pool.end();
+    }
+  }
+}
+
+/** Waits until `check` resolves truthy, polling every `everyMs`; fails after `withinMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, withinMs: number, what: string, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${withinMs} ms${last ? ` (${(last as Error).message})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
