@@ -3,7 +3,7 @@
  * the keyed-hash account id, with the session's lifetime, and is gone when the session is.
  */
 import type { Account, AccountClaims, ClaimsParameterMember, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
-import type { CanonicalIdentity } from './identity/model.ts';
+import { atAchievedLevel, type CanonicalIdentity } from './identity/model.ts';
 import type { Store } from './storage/types.ts';
 import type { Derive } from './subjects.ts';
 import type { ClaimsRelease } from './release.ts';
@@ -43,11 +43,18 @@ export interface FindAccountOptions {
   readonly legalPersons?: LegalPersons;
 }
 
+/** The `acr` of the login behind the token being issued or used (the session's, at the authorization endpoint). */
+function achievedAcrOf(ctx: KoaContextWithOIDC): unknown {
+  const { AuthorizationCode, RefreshToken, AccessToken } = ctx.oidc.entities;
+  return AuthorizationCode?.acr ?? RefreshToken?.acr ?? (AccessToken?.extra as { acr?: unknown } | undefined)?.acr ?? ctx.oidc.session?.acr;
+}
+
 /** oidc-provider's `findAccount`: resolves the identity and shapes claims for the asking client. */
 export function createFindAccount({ accounts, release, legalPersons }: FindAccountOptions): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string): Promise<Account | undefined> => {
-    const identity = await accounts.load(accountId);
-    if (!identity) return undefined;
+    const stored = await accounts.load(accountId);
+    if (!stored) return undefined;
+    const identity = atAchievedLevel(stored, achievedAcrOf(ctx));
     const acting = await legalPersons?.actingFor(ctx);
     return {
       accountId,

@@ -3,7 +3,7 @@
  * Everything the national platform says is turned into this once (see `fromNational` in
  * broker/national/claims.ts); every adapter reads only this.
  */
-import type { AssuranceLevel } from './assurance.ts';
+import { levelOfAcr, type AssuranceLevel } from './assurance.ts';
 
 /** Document types, with Zhejiang's `idtype` codes as the reference numbering (identifiers.md). */
 export const documentTypes = {
@@ -76,4 +76,15 @@ export interface CanonicalIdentity {
 /** Representations usable at `now` (epoch seconds): expired mandates are not. */
 export function currentRepresentations(identity: Pick<CanonicalIdentity, 'representations'>, now: number): Representation[] {
   return identity.representations.filter((r) => r.role === 'legal_representative' || (r.mandate !== undefined && r.mandate.expiresAt > now));
+}
+
+/**
+ * The identity as one login saw it: its assurance is the level that login achieved (`acr` of the
+ * code, refresh or access token, or legacy ticket). The stored identity holds the person's latest
+ * login anywhere, which may be higher than this one's; a dialect must never announce that level.
+ */
+export function atAchievedLevel(identity: CanonicalIdentity, acr: unknown): CanonicalIdentity {
+  const level = typeof acr === 'string' ? levelOfAcr(acr) : undefined;
+  if (level === undefined || level === identity.person.assurance) return identity;
+  return { ...identity, person: { ...identity.person, assurance: level } };
 }

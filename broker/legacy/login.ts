@@ -143,7 +143,7 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
     const grant = code.grantId ? await provider.Grant.find(code.grantId) : undefined;
     if (!grant || grant.accountId !== code.accountId || grant.clientId !== clientId) return undefined;
     if (!code.accountId || !code.sessionUid) return undefined;
-    return { accountId: code.accountId, sessionUid: code.sessionUid, scope: code.scope ?? 'openid' };
+    return { accountId: code.accountId, sessionUid: code.sessionUid, scope: code.scope ?? 'openid', ...(code.acr ? { acr: code.acr } : {}) };
   }
 
   return {

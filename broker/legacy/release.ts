@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import { adapterForDivision } from '../../adapters/registry.ts';
 import type { ClaimValue } from '../../adapters/types.ts';
 import type { AccountStore } from '../accounts.ts';
-import type { CanonicalIdentity } from '../identity/model.ts';
+import { atAchievedLevel, type CanonicalIdentity } from '../identity/model.ts';
 import type { Derive } from '../subjects.ts';
 import type { LegacyGrant } from './credentials.ts';
 import type { LegacySystem } from './registry.ts';
@@ -33,7 +33,7 @@ export function createLegacyRelease(provider: Provider, accounts: AccountStore, 
       if (!adapter) return {};
       const granted = new Set(grant.scope.split(' '));
       const scopes = new Set(['openid', ...system.scopes.filter((scope) => granted.has(scope))]);
-      return adapter.claims({ identity, scopes, accountId: adapter.accountId(identity, derive) });
+      return adapter.claims({ identity: atAchievedLevel(identity, grant.acr), scopes, accountId: adapter.accountId(identity, derive) });
     },
   };
 }
