@@ -214,11 +214,10 @@ export function createInteractionRouter(options: InteractionOptions): Router {
     const callbackUrl = new URL(`${callbackPath}?${ctx.querystring}`, options.issuer);
     let claims: Record<string, unknown>;
     let identity;
-    let nationalIdToken: string;
     let nationalAccessToken: string;
     let nationalAccessTokenExpiresAt: number | undefined;
     try {
-      ({ claims, idToken: nationalIdToken, accessToken: nationalAccessToken, accessTokenExpiresAt: nationalAccessTokenExpiresAt } = await national.finish(callbackUrl, { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier }));
+      ({ claims, accessToken: nationalAccessToken, accessTokenExpiresAt: nationalAccessTokenExpiresAt } = await national.finish(callbackUrl, { state, nonce: pending.nonce, codeVerifier: pending.codeVerifier }));
       identity = fromNational(claims);
     } catch (error) {
       if (isTongbanError(error)) {
@@ -261,8 +260,8 @@ export function createInteractionRouter(options: InteractionOptions): Router {
     logger.info('national_login', { interaction: details.uid, assurance: achieved });
     await provider.interactionFinished(ctx.req, ctx.res, {
       login: { accountId, acr: acrOf(achieved), amr: [...identity.person.amr], ts: identity.person.authTime, remember: true },
-      // Kept with the broker session by single logout (broker/logout): ends the national session too.
-      national: { idToken: nationalIdToken, ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}) } satisfies NationalLogin,
+      // Kept with the broker session by single logout (broker/logout): a national back-channel logout names it.
+      national: (typeof claims.sid === 'string' ? { sid: claims.sid } : {}) satisfies NationalLogin,
     }, { mergeWithLastSubmission: false });
   });
 

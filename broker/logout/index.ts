@@ -5,9 +5,10 @@
  *   `id_token_hint`, `client_id` and `post_logout_redirect_uri`): oidc-provider ends the session and
  *   revokes its grants; every app of the session is sent a back-channel logout token through the
  *   delivery queue (oidc-provider's `Client#backchannelLogout`, fire-and-forget, is replaced by
- *   `enqueue`); then the browser goes through the national end-session endpoint with the national ID
- *   token and comes back at `/national/logged-out`, from where it continues to the portal's
- *   `post_logout_redirect_uri` (or the broker's signed-out page).
+ *   `enqueue`); then the browser goes through the national end-session endpoint (as the broker's
+ *   `client_id`, never with a national ID token in the URL) and comes back at
+ *   `/national/logged-out`, from where it continues to the portal's `post_logout_redirect_uri` (or
+ *   the broker's signed-out page).
  * - **National back-channel** (`POST /national/backchannel-logout`): the logout token is verified
  *   strictly, and every broker session of that national session (`sid`) or person (`sub`) is ended
  *   here: grants revoked, apps sent logout tokens through the same queue, session destroyed.
@@ -177,10 +178,9 @@ export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
     // Only a full logout (logout=yes) destroys the session; "this app only" leaves it, and the national one.
     if (!session || !(session as unknown as { destroyed?: boolean }).destroyed) return;
     const accountId = session.accountId;
-    let record: SessionLoginRecord | undefined;
     if (accountId) {
       await store.claim(`logout:session-ended:${session.uid}`, options.sessionTtlSeconds * 1000);
-      record = await cleanUp({ sessionUid: session.uid, accountId, trigger: 'rp_initiated' });
+      await cleanUp({ sessionUid: session.uid, accountId, trigger: 'rp_initiated' });
     }
     // Without a broker session (expired, or cookies lost) the national session may still be alive:
     // the person asked to sign out, so it is ended all the same.
@@ -189,8 +189,9 @@ export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
     // is the new person's and stays.
     if (ctx.status !== 303 || !next || isResumePath(next)) return;
     const state = randomBytes(24).toString('base64url');
+    // `client_id` names the broker; a national ID token as `id_token_hint` would put the personal
+    // claims it may carry into the browser's history and the access logs on the way.
     const url = await national.endSessionUrl({
-      ...(record?.idToken ? { idTokenHint: record.idToken } : {}),
       postLogoutRedirectUri: new URL(nationalLoggedOutPath, issuer).href,
       state,
     });

@@ -1,15 +1,16 @@
 /**
  * What single logout needs to know about a broker session beyond oidc-provider's own Session
- * record: the national login behind it (its ID token, for the national end-session request, and its
- * `sid`, which a national back-channel logout names), and the indexes from a national `sid` or an
- * account to the broker sessions. Everything lives as long as the session and no longer.
+ * record: the national login behind it (its `sid`, which a national back-channel logout names), and
+ * the indexes from a national `sid` or an account to the broker sessions. Everything lives as long
+ * as the session and no longer.
  */
 import type { Store } from '../storage/types.ts';
 
-/** The national login of one broker session. */
+/**
+ * The national login of one broker session. Not its ID token: that may carry the person's name and
+ * ID number, and would have to travel in a URL to end the national session.
+ */
 export interface NationalLogin {
-  /** The national ID token, sent back as `id_token_hint` when the session ends. */
-  readonly idToken: string;
   /** The national session id (`sid` of the ID token), when the national platform gives one. */
   readonly sid?: string;
 }
@@ -42,7 +43,7 @@ export function createSessionRegistry(store: Store): SessionRegistry {
     async recordLogin(sessionUid, accountId, login, ttlSeconds) {
       const ttlMs = ttlSeconds * 1000;
       const previous = await store.get<SessionLoginRecord>(loginKey(sessionUid));
-      const record: SessionLoginRecord = { accountId, idToken: login.idToken, ...(login.sid ? { sid: login.sid } : {}) };
+      const record: SessionLoginRecord = { accountId, ...(login.sid ? { sid: login.sid } : {}) };
       // Indexes first: a national logout arriving meanwhile must already find the session.
       await Promise.all([
         store.addToSet(accountKey(accountId), sessionUid, ttlMs),
