@@ -9,6 +9,7 @@ import type { TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts.ts';
 import { createFindAccount } from './accounts.ts';
 import { createHealth } from './health.ts';
+import { securityHeaders } from './http/headers.ts';
 import { createInteractionRouter, errorBoundary } from './interactions.ts';
 import { loadKeys, watchSigningKeys } from './keys.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -106,6 +107,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.registry.app(clientId)) !== undefined,
   });
   const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, derive, legalPersons }), resources, legalPersons, registry });
+  // First, so that every page below it, oidc-provider's included, may not be framed.
+  provider.use(securityHeaders);
   installRegistry(provider, { service: registry, logger });
   // After the registry: the services' secret check wraps the apps' one.
   resources.install(provider);

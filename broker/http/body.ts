@@ -11,7 +11,11 @@ export async function readForm(ctx: Context, limit = 16 * 1024): Promise<URLSear
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new TongbanError('invalid_request', { status: 413, message: 'The form is too large.', messageZh: '提交的内容过大。' });
+    if (size > limit) {
+      // The rest of the body stays unread: the connection cannot carry another request.
+      ctx.set('connection', 'close');
+      throw new TongbanError('invalid_request', { status: 413, message: 'The form is too large.', messageZh: '提交的内容过大。' });
+    }
     chunks.push(chunk as Buffer);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

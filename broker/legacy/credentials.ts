@@ -18,6 +18,8 @@ export interface LegacyGrant {
   readonly sessionUid: string;
   /** Scopes granted in the broker login, space-separated. */
   readonly scope: string;
+  /** `acr` of the broker login: the level the system is told, whatever the person reached since elsewhere. */
+  readonly acr?: string;
 }
 
 interface StoredGrant extends LegacyGrant {

@@ -29,7 +29,11 @@ export async function legacyParams(ctx: Context): Promise<Map<string, string> | 
     let size = 0;
     for await (const chunk of ctx.req) {
       size += (chunk as Buffer).length;
-      if (size > bodyLimit) return undefined;
+      if (size > bodyLimit) {
+        // The rest of the body stays unread: the connection cannot carry another request.
+        ctx.set('connection', 'close');
+        return undefined;
+      }
       chunks.push(chunk as Buffer);
     }
     if (size > 0) {

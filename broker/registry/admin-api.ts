@@ -34,7 +34,11 @@ async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > bodyLimit) throw new RegistryError(RegistryErrorCode.invalidRequest, 'the request body is larger than 64 KB');
+    if (size > bodyLimit) {
+      // The rest of the body stays unread: the connection cannot carry another request.
+      ctx.set('connection', 'close');
+      throw new RegistryError(RegistryErrorCode.invalidRequest, 'the request body is larger than 64 KB');
+    }
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};

@@ -275,6 +275,7 @@ export function installRegistry(provider: Provider, { service, logger }: Install
     for await (const chunk of ctx.req) {
       size += (chunk as Buffer).length;
       if (size > 56 * 1024) {
+        ctx.set('connection', 'close');
         ctx.status = 413;
         ctx.body = { error: 'invalid_request', error_description: 'the request body is too large' };
         return false;
