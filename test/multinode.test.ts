@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser } from './support/browser.ts';
-import { authorizationRequest, browse, login, stopAtRedirectUri } from './support/federation.ts';
+import { authorizationRequest, browse, login, relyingParty, stopAtRedirectUri } from './support/federation.ts';
 import { portal, postgresUrl, redisUrl, startNodeFederation, type NodeFederation } from './support/nodes.ts';
-import { startRedisCluster, type RedisCluster } from './support/processes.ts';
+import { runScript, startRedisCluster, type RedisCluster } from './support/processes.ts';
 
 const backends: Array<{ name: string; store: () => Promise<string>; stop?: () => Promise<void> }> = [
   { name: 'Redis', store: async () => redisUrl },
@@ -114,6 +114,21 @@ for (const backend of backends) {
       const nodes = new Set(balancer.served.slice(served).map((s) => s.node));
       assert.deepEqual([...nodes].sort(), [0, 1, 2]);
       assert.ok(balancer.served.slice(served).every((s) => s.status < 500), 'no server errors');
+    });
+
+    it('an app registered at run time (operator CLI, on the store) logs in through every node', async () => {
+      const registered = await runScript('scripts/cities.ts', [
+        'register', '--city', '330100', '--name', '杭州多节点测试', '--redirect-uri', 'http://127.0.0.1:9/multinode/callback', '--first-party',
+      ], { config: federation.config });
+      assert.equal(registered.code, 0, registered.stderr);
+      const app = JSON.parse(registered.stdout) as { client_id: string; client_secret: string };
+      const { balancer, issuer } = federation;
+      balancer.route = (_request, n) => n % 3;
+      const served = balancer.served.length;
+      const rp = await relyingParty(issuer, { clientId: app.client_id, clientSecret: app.client_secret, redirectUri: 'http://127.0.0.1:9/multinode/callback' });
+      const { tokens } = await login(new Browser(), rp, 'zhangsan');
+      assert.ok(tokens.id_token);
+      assert.deepEqual([...new Set(balancer.served.slice(served).map((s) => s.node))].sort(), [0, 1, 2]);
     });
 
     it('every node publishes the same signing keys and reports ready', async () => {

@@ -1,14 +1,28 @@
 /**
- * Races between nodes: the same authorization code redeemed, or the same refresh token rotated, on
- * two broker processes at the same instant. Exactly one succeeds, every time; the other is treated
- * as the replay it is, which also ends the grant the winner got its tokens from.
+ * Races between nodes: the same authorization code redeemed, the same refresh token rotated, or the
+ * same legacy ticket validated, on two broker processes at the same instant. Exactly one succeeds,
+ * every time; the other is treated as the replay it is (for codes and refresh tokens that also ends
+ * the grant the winner got its tokens from).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Browser } from './support/browser.ts';
 import { authorizationRequest, browse, login, type AuthorizationAttempt } from './support/federation.ts';
 import { portal, redisUrl, startNodeFederation, type NodeFederation } from './support/nodes.ts';
 
 const rounds = 30;
+const unserved = 'http://127.0.0.1:9';
+/** A Zhejiang service system on the legacy ticket API (broker/legacy). */
+const legacySystem = {
+  province: 'zhejiang',
+  city: '330400',
+  serviceCode: 'jx-gjj',
+  name: '嘉兴公积金',
+  callbackUrl: `${unserved}/jx-gjj/callback`,
+  servicePassword: 'jx-gjj-service-password-2027',
+  scopes: ['profile'],
+};
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const basic = `Basic ${Buffer.from(`${portal.client_id}:${portal.client_secret}`).toString('base64')}`;
 
 interface TokenAnswer {
@@ -64,7 +78,7 @@ describe('races between two broker nodes (Redis)', function () {
   let b: string;
 
   before(async () => {
-    federation = await startNodeFederation({ store: redisUrl, nodes: 2 });
+    federation = await startNodeFederation({ store: redisUrl, nodes: 2, config: { legacySystems: [legacySystem] } });
     [a, b] = federation.nodes.map((node) => node.url) as [string, string];
   });
   after(async () => federation?.stop());
@@ -101,5 +115,31 @@ describe('races between two broker nodes (Redis)', function () {
     // Reuse detection: the rotated-in refresh token of the winner is refused as well.
     const reuse = await Promise.all(winners.map((token, i) => tokenRequest(i % 2 ? a : b, { grant_type: 'refresh_token', refresh_token: token })));
     assert.deepEqual(reuse.map((r) => r.body.error), winners.map(() => 'invalid_grant'));
+  });
+
+  it(`the same legacy ticket validated on both nodes at once: exactly one succeeds (${rounds} rounds)`, async () => {
+    const { issuer } = federation;
+    const tickets = await pooled(rounds, 6, async () => {
+      const browser = new Browser();
+      const stopAt = (url: URL) => url.href.startsWith(legacySystem.callbackUrl);
+      let page = await browser.follow(`${issuer}/zj/sso/usp.do?action=ssoLogin&servicecode=${legacySystem.serviceCode}`, { stopAt });
+      page = await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt });
+      const ticket = page.location ? new URL(page.location).searchParams.get('ticket') : null;
+      assert.ok(ticket, `a ticket: ${page.status} ${page.url}`);
+      return ticket;
+    });
+    const validate = async (node: string, ticket: string) => {
+      // The Zhejiang API signs with Beijing time, yyyyMMddHHmmss.
+      const time = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 19).replace(/\D/g, '');
+      const params = new URLSearchParams({
+        method: 'ticketValidation', servicecode: legacySystem.serviceCode, time,
+        sign: md5(legacySystem.serviceCode + legacySystem.servicePassword + time), st: ticket, datatype: 'json',
+      });
+      return (await (await fetch(`${node}/zj/sso/servlet/simpleauth?${params}`)).json()) as { result: string };
+    };
+    for (const [round, ticket] of tickets.entries()) {
+      const answers = await Promise.all([validate(a, ticket), validate(b, ticket)]);
+      assert.deepEqual(answers.map((answer) => answer.result).sort(), ['0', '6004'], `round ${round}`);
+    }
   });
 });

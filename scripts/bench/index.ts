@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../../test/support/processes.ts';
 import type { Job, JobKind, JobResult } from './protocol.ts';
-import { redisFootprint, startBenchServers, startLoadGenerator, type BenchServers, type LoadGenerator, type RedisFootprint, type ServerName } from './setup.ts';
+import { redisCommands, redisFootprint, startBenchServers, startLoadGenerator, type BenchServers, type LoadGenerator, type RedisFootprint, type ServerName } from './setup.ts';
 
 type Contender = 'broker' | 'bare' | 'relay';
 
@@ -25,6 +25,8 @@ interface ContenderFigures {
   readonly phases: JobResult[];
   /** Server CPU milliseconds per login in the concurrency-16 phase (the contender's own process). */
   readonly cpuMsPerLogin: number;
+  /** Redis commands per login in that phase. */
+  readonly redisCommandsPerLogin: number;
   /** The national simulator's CPU per login of that phase (broker and relay only). */
   readonly nationalCpuMsPerLogin?: number;
   readonly logins: number;
@@ -39,37 +41,54 @@ function cpuMs(before: NodeJS.CpuUsage, after: NodeJS.CpuUsage): number {
   return (after.user - before.user + after.system - before.system) / 1000;
 }
 
-async function measure(servers: BenchServers, load: LoadGenerator, contender: Contender, seconds: number): Promise<ContenderFigures> {
-  const target = servers.targets.get(contender)!;
-  const server = servers.servers.get(contender)!;
+/**
+ * Runs every phase for each contender in turn before the next phase, so that a change in what
+ * else the machine does shifts all contenders alike and the ratios stay fair.
+ */
+async function measureAll(servers: BenchServers, load: LoadGenerator, contenders: Contender[], seconds: number): Promise<Partial<Record<Contender, ContenderFigures>>> {
   const national = servers.servers.get('national')!;
-  const job = (kind: JobKind, concurrency: number, durationMs: number): Job => ({ kind, target, concurrency, durationMs });
-  const phases: JobResult[] = [];
-  let logins = 0;
-
-  // Warm-up (JIT, connection pools, discovery); its logins count for the memory figure only.
-  const warm = await load.run(job('login', 16, 3000));
-  logins += warm.count;
-  phases.push(await load.run(job('login', 1, seconds * 1000)));
-  logins += phases[0]!.count;
-  const [before, nationalBefore] = await Promise.all([server.usage(), national.usage()]);
-  const c16 = await load.run(job('login', 16, seconds * 1000));
-  const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
-  phases.push(c16);
-  logins += c16.count;
-  const redis = await redisFootprint(servers.redis.url, server.namespace!);
-  for (const kind of ['refresh', 'userinfo', 'introspection'] as const) {
-    phases.push(await load.run(job(kind, 16, seconds * 1000)));
-  }
-  return {
-    phases,
-    cpuMsPerLogin: cpuMs(before.cpu, after.cpu) / Math.max(1, c16.count),
-    ...(contender === 'bare' ? {} : { nationalCpuMsPerLogin: cpuMs(nationalBefore.cpu, nationalAfter.cpu) / Math.max(1, c16.count) }),
-    logins,
-    redis,
-    bytesPerSession: redis.bytes / Math.max(1, logins),
-    retainedBytesPerSession: redis.retainedBytes / Math.max(1, logins),
+  const job = (contender: Contender, kind: JobKind, concurrency: number, durationMs: number): Job =>
+    ({ kind, target: servers.targets.get(contender)!, concurrency, durationMs });
+  const phases = new Map<Contender, JobResult[]>(contenders.map((c) => [c, []]));
+  const logins = new Map<Contender, number>(contenders.map((c) => [c, 0]));
+  const counted = (contender: Contender, result: JobResult) => {
+    logins.set(contender, logins.get(contender)! + result.count);
+    return result;
   };
+  // Warm-up (JIT, connection pools, discovery); its logins count for the memory figure only.
+  for (const c of contenders) counted(c, await load.run(job(c, 'login', 16, 3000)));
+  for (const c of contenders) phases.get(c)!.push(counted(c, await load.run(job(c, 'login', 1, seconds * 1000))));
+  const cpu = new Map<Contender, { server: number; national: number; commands: number }>();
+  for (const c of contenders) {
+    const server = servers.servers.get(c)!;
+    const [before, nationalBefore, commandsBefore] = await Promise.all([server.usage(), national.usage(), redisCommands(servers.redis.url)]);
+    const result = counted(c, await load.run(job(c, 'login', 16, seconds * 1000)));
+    const [after, nationalAfter, commandsAfter] = await Promise.all([server.usage(), national.usage(), redisCommands(servers.redis.url)]);
+    phases.get(c)!.push(result);
+    const per = (value: number) => value / Math.max(1, result.count);
+    cpu.set(c, { server: per(cpuMs(before.cpu, after.cpu)), national: per(cpuMs(nationalBefore.cpu, nationalAfter.cpu)), commands: per(commandsAfter - commandsBefore) });
+  }
+  // Before the token phases add tokens of their own.
+  const redis = new Map<Contender, RedisFootprint>();
+  for (const c of contenders) redis.set(c, await redisFootprint(servers.redis.url, servers.servers.get(c)!.namespace!));
+  for (const kind of ['refresh', 'userinfo', 'introspection'] as const) {
+    for (const c of contenders) phases.get(c)!.push(await load.run(job(c, kind, 16, seconds * 1000)));
+  }
+  return Object.fromEntries(contenders.map((c) => {
+    const footprint = redis.get(c)!;
+    const total = Math.max(1, logins.get(c)!);
+    const figures: ContenderFigures = {
+      phases: phases.get(c)!,
+      cpuMsPerLogin: cpu.get(c)!.server,
+      redisCommandsPerLogin: cpu.get(c)!.commands,
+      ...(c === 'bare' ? {} : { nationalCpuMsPerLogin: cpu.get(c)!.national }),
+      logins: logins.get(c)!,
+      redis: footprint,
+      bytesPerSession: footprint.bytes / total,
+      retainedBytesPerSession: footprint.retainedBytes / total,
+    };
+    return [c, figures];
+  }));
 }
 
 const fixed = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
@@ -103,6 +122,7 @@ function rows(results: Partial<Record<Contender, ContenderFigures>>): Row[] {
     { label: 'introspection/s (c16)', values: of((f) => phase(f, 'introspection')?.perSecond), ratios: true, extra: latency('introspection', 16) },
     { label: 'server CPU ms per login', values: of((f) => f.cpuMsPerLogin), digits: 2, ratios: true },
     { label: 'national CPU ms per login', values: of((f) => f.nationalCpuMsPerLogin), digits: 2 },
+    { label: 'Redis commands per login', values: of((f) => f.redisCommandsPerLogin), digits: 1, ratios: true },
     { label: 'Redis bytes per session', values: of((f) => f.bytesPerSession), ratios: true },
     { label: '  of which kept for the session', values: of((f) => f.retainedBytesPerSession), ratios: true },
   ];
@@ -222,12 +242,9 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${contenders.join(', ')}; ${seconds} s per phase; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})\n`);
   const servers = await startBenchServers({ contenders });
   const load = await startLoadGenerator();
-  const results: Partial<Record<Contender, ContenderFigures>> = {};
+  let results: Partial<Record<Contender, ContenderFigures>>;
   try {
-    for (const contender of contenders) {
-      process.stderr.write(`  measuring ${contender}…\n`);
-      results[contender] = await measure(servers, load, contender, seconds);
-    }
+    results = await measureAll(servers, load, contenders, seconds);
   } finally {
     await load.stop();
     await servers.stop();

@@ -225,3 +225,31 @@ export async function redisFootprint(url: string, namespace: string): Promise<Re
     client.destroy();
   }
 }
+
+/** Keys and used memory of the whole (private) Redis: cheap enough to sample during a soak. */
+export async function redisSize(url: string): Promise<{ keys: number; usedMemory: number }> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const keys = await client.dbSize();
+    const usedMemory = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
+    return { keys, usedMemory };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Commands the (private) Redis has executed so far, all kinds together (INFO commandstats). */
+export async function redisCommands(url: string): Promise<number> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const stats = await client.info('commandstats');
+    // The connection's own INFO and HELLO calls are counted too: a handful per sample.
+    return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  } finally {
+    client.destroy();
+  }
+}
