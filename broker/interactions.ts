@@ -256,6 +256,7 @@ export function createInteractionRouter(options: InteractionOptions): Router {
       identity,
       accessToken: nationalAccessToken,
       ...(nationalAccessTokenExpiresAt !== undefined ? { accessTokenExpiresAt: nationalAccessTokenExpiresAt } : {}),
+      scope: typeof details.params.scope === 'string' ? details.params.scope : '',
     });
     logger.info('national_login', { interaction: details.uid, assurance: achieved });
     await provider.interactionFinished(ctx.req, ctx.res, {

@@ -50,6 +50,8 @@ export interface NationalLoginFacts {
   readonly identity: CanonicalIdentity;
   readonly accessToken: string;
   readonly accessTokenExpiresAt?: number;
+  /** The scope the app asked for; when given, a person who may act for no company is kept only if it names `legal_person`. */
+  readonly scope?: string;
 }
 
 export interface CompanyOptions {
@@ -333,6 +335,9 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     loginCheck,
 
     async rememberNationalLogin(interactionUid, facts) {
+      // Most people act for no company: nothing to keep for them unless this app asks. A legal-person
+      // app later in the same session finds no record and asks the national platform again, silently.
+      if (facts.scope !== undefined && facts.identity.representations.length === 0 && !hasScope(facts.scope, legalPersonScope)) return;
       await records.savePendingLogin(interactionUid, {
         accountId: facts.accountId,
         nationalSubject: facts.identity.person.nationalSubject,

@@ -184,8 +184,10 @@ export function createResourceServers(options: ResourceServersOptions): Resource
       if (client.clientAuthMethod === 'none' && token.clientId !== caller) return refused('public_client');
       if (token.clientId && !(await isClientActive(ctx.oidc.provider, token.clientId))) return refused('token_client_inactive');
       // oidc-provider has checked the token's own grant; the grants it was exchanged from are checked here.
-      const { grantId, accountId } = token as { grantId?: string; accountId?: string };
-      if (grantId && accountId && !(await lineageStands(ctx.oidc.provider, grantId, accountId))) return refused('grant_revoked');
+      // Only the exchange makes grants with a lineage, and it issues nothing but `token_exchange` tokens on them.
+      const { grantId, accountId, gty } = token as { grantId?: string; accountId?: string; gty?: string };
+      const exchanged = typeof gty === 'string' && gty.split(' ').includes('token_exchange');
+      if (exchanged && grantId && accountId && !(await lineageStands(ctx.oidc.provider, grantId, accountId))) return refused('grant_revoked');
       if (token.clientId === caller) return true;
       const service = await registry.byServiceClient(caller);
       const aud = (token as { aud?: string | string[] }).aud;

@@ -20,6 +20,7 @@ import { TongbanError } from '../errors.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
 import { createSecretVerifier, generateSecret, hashSecret, isSecretHash } from '../registry/secrets.ts';
 import type { Store } from '../storage/types.ts';
+import { createRegistryCache } from './cache.ts';
 import { createAuditTrail, type AuditTrail } from './audit.ts';
 import type { ExchangeRoute, ResourceServerInput, ResourceServerRecord } from './types.ts';
 
@@ -235,20 +236,26 @@ export interface ResourceRegistryOptions {
 export function createResourceRegistry({ store, audit = createAuditTrail(store), isClientIdTaken }: ResourceRegistryOptions): ResourceRegistry {
   const secrets = createSecretVerifier();
 
+  const cache = createRegistryCache(store);
+  // Changes read fresh; requests read through the node's cache.
   const get = async (identifier: string) => (typeof identifier === 'string' ? store.get<ResourceServerRecord>(recordKey(identifier)) : undefined);
+  const cachedGet = (identifier: string) => (typeof identifier === 'string' ? cache.through(recordKey(identifier), () => get(identifier)) : Promise.resolve(undefined));
 
-  async function byServiceClient(clientId: string): Promise<ResourceServerRecord | undefined> {
-    if (typeof clientId !== 'string') return undefined;
-    const identifier = await store.get<string>(serviceClientKey(clientId));
-    if (identifier === undefined) return undefined;
-    const record = await get(identifier);
-    return record?.serviceClientId === clientId ? record : undefined;
+  function byServiceClient(clientId: string): Promise<ResourceServerRecord | undefined> {
+    if (typeof clientId !== 'string') return Promise.resolve(undefined);
+    return cache.through(serviceClientKey(clientId), async () => {
+      const identifier = await store.get<string>(serviceClientKey(clientId));
+      if (identifier === undefined) return undefined;
+      const record = await get(identifier);
+      return record?.serviceClientId === clientId ? record : undefined;
+    });
   }
 
   async function save(record: ResourceServerRecord): Promise<void> {
     await store.set(recordKey(record.identifier), record);
     await store.addToSet(indexKey, record.identifier);
     await store.set(serviceClientKey(record.serviceClientId), record.identifier);
+    await cache.changed();
   }
 
   async function register(input: ResourceServerInput, options: RegistryChangeOptions, source: ResourceServerRecord['source'] = 'registry'): Promise<RegistrationResult> {
@@ -322,7 +329,7 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
   return {
     audit,
     register: (input, options) => register(input, options),
-    get,
+    get: cachedGet,
     async list() {
       const identifiers = (await store.members(indexKey)).sort();
       const records = await store.getMany<ResourceServerRecord>(identifiers.map(recordKey));
@@ -345,6 +352,7 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
       await store.delete(serviceSecretKey(record.serviceClientId));
       await store.delete(recordKey(identifier));
       await store.removeFromSet(indexKey, identifier);
+      await cache.changed();
       await audit.record('resource.removed', options.actor, { identifier, service_client: record.serviceClientId });
     },
     addRoute(from, route, options) {
@@ -362,6 +370,7 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
       if (!record) throw notFound(identifier);
       const secret = generateSecret();
       await store.set(serviceSecretKey(record.serviceClientId), await hashSecret(secret));
+      await cache.changed();
       await audit.record('resource.secret_rotated', options.actor, { identifier, service_client: record.serviceClientId });
       return secret;
     },

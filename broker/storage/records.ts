@@ -3,8 +3,40 @@
  * serialisation and expiry, whatever the adapter underneath.
  */
 import Keyv from 'keyv';
-import type { KeyvStoreAdapter } from 'keyv';
+import type { DeserializedData, KeyvStoreAdapter } from 'keyv';
 import { checkTtl, wholeMs } from './common.ts';
+
+/**
+ * The stored form: `{"v":<value>,"expires":<epoch ms>}` in plain JSON. keyv's own serializer walks
+ * every value in JavaScript and parses it back with a reviver (it escapes strings that start with
+ * `:` and encodes Buffers); that was the largest single cost of a store read. `expires` stays at
+ * the top, where the SQL sweeps and `keyvExpired` look for it. Records written in keyv's form
+ * (`{"value":…}`) are still read as keyv reads them, escapes included, so a store written
+ * by an earlier version reads the same. Records hold JSON data only (no Buffers).
+ */
+const plainPrefix = '{"v":';
+
+/** keyv's own reading of its form: `::x` was the string `:x`, `:base64:` a Buffer. */
+function keyvFormReviver(_key: string, value: unknown): unknown {
+  if (typeof value !== 'string' || !value.startsWith(':')) return value;
+  return value.startsWith(':base64:') ? Buffer.from(value.slice(8), 'base64') : value.slice(1);
+}
+
+export function serializeRecord(data: DeserializedData<unknown>): string {
+  const value = JSON.stringify(data.value ?? null);
+  return typeof data.expires === 'number' ? `${plainPrefix}${value},"expires":${data.expires}}` : `${plainPrefix}${value}}`;
+}
+
+/** For a backend that expires keys itself (Redis' PX): the expiry in every value would be ≈24 bytes kept for nothing. */
+export function serializeRecordWithoutExpiry(data: DeserializedData<unknown>): string {
+  return `${plainPrefix}${JSON.stringify(data.value ?? null)}}`;
+}
+
+export function deserializeRecord<T>(text: string): DeserializedData<T> | undefined {
+  if (!text.startsWith(plainPrefix)) return JSON.parse(text, keyvFormReviver) as DeserializedData<T> | undefined;
+  const parsed = JSON.parse(text) as { v: T; expires?: number };
+  return { value: parsed.v, ...(typeof parsed.expires === 'number' ? { expires: parsed.expires } : {}) };
+}
 
 export interface Records {
   readonly keyv: Keyv;
@@ -18,8 +50,9 @@ export interface Records {
  * `prefix` is prepended to every key; keyv's own namespacing is switched off so the key written is
  * exactly the key the backend's native primitives and the SQL sweep see.
  */
-export function createRecords(adapter: KeyvStoreAdapter | Map<string, unknown>, prefix: string): Records {
-  const keyv = new Keyv(adapter, { namespace: undefined, useKeyPrefix: false, throwOnErrors: true });
+export function createRecords(adapter: KeyvStoreAdapter | Map<string, unknown>, prefix: string, options: { readonly nativeExpiry?: boolean } = {}): Records {
+  const serialize = options.nativeExpiry ? serializeRecordWithoutExpiry : serializeRecord;
+  const keyv = new Keyv(adapter, { namespace: undefined, useKeyPrefix: false, throwOnErrors: true, serialize, deserialize: deserializeRecord });
   // keyv re-emits adapter errors; they also reject the call that hit them, which is where they are handled.
   keyv.on('error', () => undefined);
   return {

@@ -159,7 +159,8 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
   const claimKey = (key: string) => `${base}c:${key}`;
   const setKey = (key: string) => `${base}s:${key}`;
   const adapter = new KeyvRedis(connection.keyvConnection, { throwOnErrors: true, throwOnConnectError: true });
-  const records = createRecords(adapter, `${base}r:`);
+  // Redis expires each record by its PX: the value needs no expiry of its own.
+  const records = createRecords(adapter, `${base}r:`, { nativeExpiry: true });
   const { commands } = connection;
 
   return {

@@ -10,6 +10,7 @@
  *   --only <list>   contenders to run, comma-separated (default broker,bare,relay)
  *   --profile       profile the broker instead (node --cpu-prof) under concurrency-16 logins and
  *                   print where its CPU time goes; the profile is kept in .bench/profile/
+ *   --profile-phase <kind>  with --profile: login (default), refresh, userinfo or introspection
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -207,7 +208,7 @@ function summariseProfile(path: string, top = 30): string[] {
   ];
 }
 
-async function profileBroker(seconds: number): Promise<void> {
+async function profileBroker(seconds: number, kind: JobKind = 'login'): Promise<void> {
   const dir = join(outputDir, 'profile');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -216,8 +217,8 @@ async function profileBroker(seconds: number): Promise<void> {
   try {
     const target = servers.targets.get('broker')!;
     await load.run({ kind: 'login', target, concurrency: 16, durationMs: 3000 });
-    const result = await load.run({ kind: 'login', target, concurrency: 16, durationMs: seconds * 1000 });
-    process.stdout.write(`profiled: ${fixed(result.perSecond, 1)} logins/s, p99 ${fixed(result.p99Ms, 1)} ms, ${result.errors} errors\n`);
+    const result = await load.run({ kind, target, concurrency: 16, durationMs: seconds * 1000 });
+    process.stdout.write(`profiled: ${fixed(result.perSecond, 1)} ${kind}/s, p99 ${fixed(result.p99Ms, 1)} ms, ${result.errors} errors\n`);
   } finally {
     await load.stop();
     await servers.stop();
@@ -230,12 +231,12 @@ async function profileBroker(seconds: number): Promise<void> {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' } },
+    options: { seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'profile-phase': { type: 'string' } },
   });
   const seconds = Number(values.seconds ?? 10);
   mkdirSync(outputDir, { recursive: true });
   if (values.profile) {
-    await profileBroker(seconds);
+    await profileBroker(seconds, (values['profile-phase'] ?? 'login') as JobKind);
     return;
   }
   const contenders = (values.only?.split(',') ?? ['broker', 'bare', 'relay']) as Contender[];

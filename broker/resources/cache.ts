@@ -1,0 +1,74 @@
+/**
+ * A node's memory of resource-server registry reads. Every token, introspection and client
+ * authentication asks whether a client id is a service's own client; reading the store each time
+ * cost two round trips per introspection. Every registry change writes a new `resources:version`;
+ * a node re-reads it at most every `refreshMs` and forgets everything when it moved, so a change
+ * made anywhere (another node, the operator command) is seen everywhere within that time, and at
+ * once on the node that made it. Absent records are remembered too: most client ids are apps.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Store } from '../storage/types.ts';
+
+const versionKey = 'resources:version';
+const maxEntries = 10_000;
+
+export interface RegistryCache {
+  /** The cached answer of `read` for `key` (undefined included), reading through on a miss. */
+  through<T>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined>;
+  /** After a local change: forget everything and tell the other nodes. */
+  changed(): Promise<void>;
+}
+
+export function createRegistryCache(store: Store, refreshMs = 1000): RegistryCache {
+  const entries = new Map<string, { readonly value: unknown }>();
+  let knownVersion: string | undefined;
+  let checkedAt = 0;
+  let checking: Promise<void> | undefined;
+  // Bumped whenever the cache is emptied: a read that started before must not fill it.
+  let generation = 0;
+
+  const forget = () => {
+    entries.clear();
+    generation += 1;
+  };
+
+  async function refresh(): Promise<void> {
+    if (Date.now() - checkedAt < refreshMs) return;
+    checking ??= (async () => {
+      try {
+        const version = await store.get<string>(versionKey);
+        if (version !== knownVersion) {
+          forget();
+          knownVersion = version;
+        }
+        checkedAt = Date.now();
+      } finally {
+        checking = undefined;
+      }
+    })();
+    await checking;
+  }
+
+  return {
+    async through<T>(key: string, read: () => Promise<T | undefined>) {
+      await refresh();
+      const hit = entries.get(key);
+      if (hit) return hit.value as T | undefined;
+      const started = generation;
+      const value = await read();
+      if (started === generation) {
+        if (entries.size >= maxEntries) entries.clear();
+        entries.set(key, { value });
+      }
+      return value;
+    },
+    async changed() {
+      forget();
+      const version = randomBytes(12).toString('base64url');
+      await store.set(versionKey, version);
+      forget();
+      knownVersion = version;
+      checkedAt = Date.now();
+    },
+  };
+}
