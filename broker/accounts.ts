@@ -36,7 +36,8 @@ export function createAccountStore(store: Store): AccountStore {
 }
 
 export interface FindAccountOptions {
-  readonly accounts: AccountStore;
+  /** With `loadRecent` (broker/identity-cache.ts), session-bound tokens may use a node's recent read. */
+  readonly accounts: AccountStore & { loadRecent?(accountId: string): Promise<CanonicalIdentity | undefined> };
   readonly release: ClaimsRelease;
   readonly derive: Derive;
   /** The company a token acts for (and the mandate check on refresh). */
@@ -49,10 +50,22 @@ function achievedAcrOf(ctx: KoaContextWithOIDC): unknown {
   return AuthorizationCode?.acr ?? RefreshToken?.acr ?? (AccessToken?.extra as { acr?: unknown } | undefined)?.acr ?? ctx.oidc.session?.acr;
 }
 
+/**
+ * Whether what the request stands on ends with its session (at logout the session is destroyed and
+ * its grants revoked, so the lookup in the store fails everywhere): the token in use, or the session
+ * itself where no token is. An `offline_access` token outlives it until the identity is removed.
+ */
+function sessionBound(ctx: KoaContextWithOIDC, accountId: string): boolean {
+  const { RefreshToken, AccessToken, AuthorizationCode } = ctx.oidc.entities;
+  const token = RefreshToken ?? AccessToken ?? AuthorizationCode;
+  if (!token) return ctx.oidc.session?.accountId === accountId;
+  return typeof token.scope === 'string' && !token.scope.split(' ').includes('offline_access');
+}
+
 /** oidc-provider's `findAccount`: resolves the identity and shapes claims for the asking client. */
 export function createFindAccount({ accounts, release, legalPersons }: FindAccountOptions): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string): Promise<Account | undefined> => {
-    const stored = await accounts.load(accountId);
+    const stored = accounts.loadRecent && sessionBound(ctx, accountId) ? await accounts.loadRecent(accountId) : await accounts.load(accountId);
     if (!stored) return undefined;
     const identity = atAchievedLevel(stored, achievedAcrOf(ctx));
     const acting = await legalPersons?.actingFor(ctx);

@@ -8,6 +8,7 @@ import type Provider from 'oidc-provider';
 import type { TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts.ts';
 import { createFindAccount } from './accounts.ts';
+import { cacheIdentities } from './identity-cache.ts';
 import { createHealth } from './health.ts';
 import { securityHeaders } from './http/headers.ts';
 import { createInteractionRouter, errorBoundary } from './interactions.ts';
@@ -80,7 +81,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const store = guardStore(rawStore, logger);
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret);
-  const accounts = createAccountStore(store);
+  const accounts = cacheIdentities(createAccountStore(store));
   const release = createClaimsRelease(derive);
   const national = options.national ?? createNationalPlatform({
     issuer: config.national.issuer,

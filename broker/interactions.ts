@@ -251,7 +251,7 @@ export function createInteractionRouter(options: InteractionOptions): Router {
 
     const accountId = accountIdOf(derive, identity.person.nationalSubject);
     await accounts.save(accountId, identity, options.sessionTtlSeconds);
-    await options.legalPersons?.rememberNationalLogin(details.uid, {
+    const keptForLegalPerson = await options.legalPersons?.rememberNationalLogin(details.uid, {
       accountId,
       identity,
       accessToken: nationalAccessToken,
@@ -263,6 +263,8 @@ export function createInteractionRouter(options: InteractionOptions): Router {
       login: { accountId, acr: acrOf(achieved), amr: [...identity.person.amr], ts: identity.person.authTime, remember: true },
       // Kept with the broker session by single logout (broker/logout): a national back-channel logout names it.
       national: (typeof claims.sid === 'string' ? { sid: claims.sid } : {}) satisfies NationalLogin,
+      // Spares the resume a read of a legal-person record that was never written.
+      ...(keptForLegalPerson === false ? { legalPerson: { kept: false } } : {}),
     }, { mergeWithLastSubmission: false });
   });
 

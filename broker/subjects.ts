@@ -7,8 +7,22 @@ import { createHmac } from 'node:crypto';
 
 export type Derive = (sector: string, value: string) => string;
 
-export function createDerive(secret: string): Derive {
-  return (sector, value) => createHmac('sha256', secret).update(sector).update('\u0000').update(value).digest('base64url');
+/**
+ * Remembers up to `remembered` recent derivations: every userinfo, refresh and ID token derives the
+ * same pairwise subject and provincial id again (each HMAC sets up its key anew).
+ */
+export function createDerive(secret: string, remembered = 10_000): Derive {
+  const recent = new Map<string, string>();
+  return (sector, value) => {
+    const input = `${sector}\u0000${value}`;
+    let derived = recent.get(input);
+    if (derived === undefined) {
+      derived = createHmac('sha256', secret).update(sector).update('\u0000').update(value).digest('base64url');
+      if (recent.size >= remembered) recent.delete(recent.keys().next().value as string);
+      recent.set(input, derived);
+    }
+    return derived;
+  };
 }
 
 export function accountIdOf(derive: Derive, nationalSubject: string): string {

@@ -72,8 +72,8 @@ export interface LegalPersons {
   readonly prompt: interactionPolicy.Prompt;
   /** A `login` check: asks for a (silent) national login when the session's entitlements cannot be confirmed. */
   readonly loginCheck: interactionPolicy.Check;
-  /** At the national callback: keeps the national login for the session the interaction resumes. */
-  rememberNationalLogin(interactionUid: string, facts: NationalLoginFacts): Promise<void>;
+  /** At the national callback: keeps the national login for the session the interaction resumes; false when there was nothing to keep. */
+  rememberNationalLogin(interactionUid: string, facts: NationalLoginFacts): Promise<boolean>;
   /** For `loadExistingGrant`: false when the grant acts for another company than the session's choice. */
   grantActsForChoice(ctx: KoaContextWithOIDC, grant: Grant): Promise<boolean>;
   /**
@@ -175,6 +175,8 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
         const session = ctx.oidc.session;
         const interactionUid = ctx.oidc.entities.Interaction?.uid;
         if (ctx.oidc.route !== 'resume' || !ctx.oidc.result?.login || !interactionUid || !session?.accountId) return undefined;
+        // The national callback said it kept nothing (results of earlier versions say nothing: read).
+        if ((ctx.oidc.result as { legalPerson?: { kept?: boolean } }).legalPerson?.kept === false) return undefined;
         const pending = await records.takePendingLogin(interactionUid);
         if (!pending || pending.accountId !== session.accountId) return undefined;
         const previous = await records.session(session.uid);
@@ -337,7 +339,7 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     async rememberNationalLogin(interactionUid, facts) {
       // Most people act for no company: nothing to keep for them unless this app asks. A legal-person
       // app later in the same session finds no record and asks the national platform again, silently.
-      if (facts.scope !== undefined && facts.identity.representations.length === 0 && !hasScope(facts.scope, legalPersonScope)) return;
+      if (facts.scope !== undefined && facts.identity.representations.length === 0 && !hasScope(facts.scope, legalPersonScope)) return false;
       await records.savePendingLogin(interactionUid, {
         accountId: facts.accountId,
         nationalSubject: facts.identity.person.nationalSubject,
@@ -346,6 +348,7 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
         representations: facts.identity.representations,
         checkedAt: nowSeconds(),
       }, options.interactionTtlSeconds);
+      return true;
     },
 
     async grantActsForChoice(ctx, grant) {
