@@ -9,18 +9,12 @@
  * JWKS derivation that construction gives them; every later request reads the new keystore.
  *
  * It reaches into an internal module of oidc-provider 9 (lib/helpers/initialize_keystore.js):
- * `assertKeystoreReplaceable` runs at start-up so a library upgrade that moves it fails loudly there,
- * and test/rotation.test.ts proves signing, verification and JWKS follow a replacement.
+ * the static import fails loudly at start-up if a library upgrade moves it, and
+ * test/rotation.test.ts proves signing, verification and JWKS follow a replacement.
  */
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
 import initializeKeystore from 'oidc-provider/lib/helpers/initialize_keystore.js';
-
-export function assertKeystoreReplaceable(): void {
-  if (typeof initializeKeystore !== 'function') {
-    throw new Error('this oidc-provider version has no lib/helpers/initialize_keystore.js: signing keys cannot be rotated at run time');
-  }
-}
 
 /** Makes `keys` the provider's keys: the first key of each algorithm signs, all are published. */
 export function replaceSigningKeys(provider: Provider, keys: readonly JWK[]): void {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ConfiguredClient } from '../config/defaults.ts';
 import { demoPassword } from '../scripts/simulator/index.ts';
 import { Browser, type Page } from './support/browser.ts';
-import { authorizationRequest, relyingParty, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from './support/federation.ts';
+import { authorizationRequest, relyingParty, sessionUidOf, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from './support/federation.ts';
 
 const portal: ConfiguredClient = {
   client_id: 'ningbo-portal',
@@ -30,14 +30,6 @@ async function visit(browser: Browser, rp: RelyingParty, scope: string, username
     page = await browser.submitForm(page.body, page.url, { username, password: demoPassword }, { stopAt });
   }
   return page;
-}
-
-async function sessionUidOf(federation: Federation, browser: Browser): Promise<string> {
-  const cookie = browser.jar.get('tongban_session');
-  assert.ok(cookie, 'the broker session cookie');
-  const session = await federation.broker.provider.Session.find(cookie.value);
-  assert.ok(session?.uid);
-  return session.uid;
 }
 
 describe('legal-person records of a login', function () {

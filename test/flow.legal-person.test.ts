@@ -12,7 +12,7 @@ import type { ConfiguredClient } from '../config/defaults.ts';
 import { isTongbanError } from '../broker/errors.ts';
 import { demoCompanies, demoPassword } from '../scripts/simulator/index.ts';
 import { Browser, type Page } from './support/browser.ts';
-import { authorizationRequest, relyingParty, startFederation, stopAtRedirectUri, type AuthorizationAttempt, type Federation, type RelyingParty } from './support/federation.ts';
+import { authorizationRequest, relyingParty, sessionUidOf, startFederation, stopAtRedirectUri, type AuthorizationAttempt, type Federation, type RelyingParty } from './support/federation.ts';
 
 const suzhou = demoCompanies.suzhou;
 const jiaxing = demoCompanies.jiaxing;
@@ -102,14 +102,6 @@ function expiryOf(federation: Federation, username: string, creditCode: string):
 
 function refusedWith(error: string, description?: RegExp) {
   return (e: { error?: string; error_description?: string }) => e.error === error && (!description || description.test(e.error_description ?? ''));
-}
-
-async function sessionUidOf(federation: Federation, browser: Browser): Promise<string> {
-  const cookie = browser.jar.get('tongban_session');
-  assert.ok(cookie, 'the broker session cookie');
-  const session = await federation.broker.provider.Session.find(cookie.value);
-  assert.ok(session?.uid);
-  return session.uid;
 }
 
 describe('legal-person login (end to end)', function () {

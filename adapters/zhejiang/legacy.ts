@@ -55,11 +55,6 @@ export function parseZhejiangTime(time: string): number | undefined {
   return utc - chinaOffsetMs;
 }
 
-/** `yyyyMMddHHmmss` in China Standard Time, for clients and tests. */
-export function zhejiangTime(epochMs: number): string {
-  return new Date(epochMs + chinaOffsetMs).toISOString().slice(0, 19).replace(/\D/g, '');
-}
-
 /** The fields `ticketValidation` answers beside `token` (`orgcoding` is added by the bridge). */
 export const zhejiangTicketFields = ['userid', 'loginname', 'username'] as const;
 

@@ -7,16 +7,25 @@ export async function readForm(ctx: Context, limit = 16 * 1024): Promise<URLSear
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     throw new TongbanError('invalid_request', { status: 415, message: 'Expected a form submission.', messageZh: '请求格式不正确。' });
   }
+  const body = await readBody(ctx, limit);
+  if (!body) throw new TongbanError('invalid_request', { status: 413, message: 'The form is too large.', messageZh: '提交的内容过大。' });
+  return new URLSearchParams(body.toString('utf8'));
+}
+
+/**
+ * Reads the request body up to `limit` bytes. Undefined when it is larger: the rest stays unread,
+ * so the response closes the connection, which cannot carry another request.
+ */
+export async function readBody(ctx: Context, limit: number): Promise<Buffer | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
     if (size > limit) {
-      // The rest of the body stays unread: the connection cannot carry another request.
       ctx.set('connection', 'close');
-      throw new TongbanError('invalid_request', { status: 413, message: 'The form is too large.', messageZh: '提交的内容过大。' });
+      return undefined;
     }
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }

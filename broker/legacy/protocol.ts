@@ -4,6 +4,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import { readBody } from '../http/body.ts';
 
 /** A signed `time` / `timestamp` more than this far from the broker's clock is refused. */
 export const legacyTimeWindowMs = 5 * 60 * 1000;
@@ -25,20 +26,11 @@ export async function legacyParams(ctx: Context): Promise<Map<string, string> | 
   };
   add(new URLSearchParams(ctx.querystring));
   if (ctx.method === 'POST') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > bodyLimit) {
-        // The rest of the body stays unread: the connection cannot carry another request.
-        ctx.set('connection', 'close');
-        return undefined;
-      }
-      chunks.push(chunk as Buffer);
-    }
-    if (size > 0) {
+    const body = await readBody(ctx, bodyLimit);
+    if (!body) return undefined;
+    if (body.length > 0) {
       if (!ctx.get('content-type').toLowerCase().startsWith('application/x-www-form-urlencoded')) return undefined;
-      add(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      add(new URLSearchParams(body.toString('utf8')));
     }
   }
   return duplicate ? undefined : params;

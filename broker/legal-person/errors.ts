@@ -17,7 +17,6 @@ export const LegalPersonError = {
   /** A check asked about the session's company, but none was chosen. */
   notChosen: 'legal_person_not_chosen',
 } as const;
-export type LegalPersonErrorCode = (typeof LegalPersonError)[keyof typeof LegalPersonError];
 
 export function noCompanyError(): TongbanError {
   return new TongbanError(LegalPersonError.none, {

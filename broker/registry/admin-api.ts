@@ -13,6 +13,7 @@ import Router from '@koa/router';
 import type { Context, Middleware, Next } from 'koa';
 import { errors } from 'oidc-provider';
 import { isTongbanError } from '../errors.ts';
+import { readBody } from '../http/body.ts';
 import type { Logger } from '../log.ts';
 import { isStoreUnavailable } from '../storage/guard.ts';
 import { RegistryError, RegistryErrorCode, isRegistryError } from './errors.ts';
@@ -30,22 +31,13 @@ type AdminContext = Context & { state: { operator: OperatorActor } };
 const bodyLimit = 64 * 1024;
 
 async function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > bodyLimit) {
-      // The rest of the body stays unread: the connection cannot carry another request.
-      ctx.set('connection', 'close');
-      throw new RegistryError(RegistryErrorCode.invalidRequest, 'the request body is larger than 64 KB');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
+  const body = await readBody(ctx, bodyLimit);
+  if (!body) throw new RegistryError(RegistryErrorCode.invalidRequest, 'the request body is larger than 64 KB');
+  if (body.length === 0) return {};
   if (!ctx.is('application/json')) throw new RegistryError(RegistryErrorCode.invalidRequest, 'send the body as application/json');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw new RegistryError(RegistryErrorCode.invalidRequest, 'the body is not valid JSON');
   }

@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload, ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
+import { readBody } from '../http/body.ts';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../pages/layout.ts';
 import { RegistryError } from './errors.ts';
@@ -270,19 +271,13 @@ export function installRegistry(provider: Provider, { service, logger }: Install
    * left in, and oidc-provider refuses the update.
    */
   async function acceptPresentedSecret(ctx: Context, hash: string | undefined): Promise<boolean> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > 56 * 1024) {
-        ctx.set('connection', 'close');
-        ctx.status = 413;
-        ctx.body = { error: 'invalid_request', error_description: 'the request body is too large' };
-        return false;
-      }
-      chunks.push(chunk as Buffer);
+    const raw = await readBody(ctx, 56 * 1024);
+    if (!raw) {
+      ctx.status = 413;
+      ctx.body = { error: 'invalid_request', error_description: 'the request body is too large' };
+      return false;
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    const text = raw.toString('utf8');
     let body: unknown;
     try {
       body = JSON.parse(text);

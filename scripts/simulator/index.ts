@@ -21,7 +21,6 @@ export { demoAccounts, demoCompanies, demoPassword, type DemoAccount, type DemoC
 export { misbehaviours, type Misbehaviour } from './misbehaviour.ts';
 
 export const defaultSimulatorPort = 3100;
-export const defaultSimulatorIssuer = 'http://127.0.0.1:3100';
 export const defaultBrokerClientId = 'tongban-broker';
 export const defaultBrokerClientSecret = 'tongban-broker-development-secret';
 export const defaultBrokerRedirectUri = 'http://127.0.0.1:3000/national/callback';

@@ -2,7 +2,7 @@
  * Starts the three parties for an end-to-end test: the national-platform simulator, one or more
  * brokers, and relying parties written with openid-client. Everything talks real HTTP on loopback.
  */
-import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
 import { loadConfig, type DeepPartial } from '../../config/load.ts';
@@ -12,19 +12,11 @@ import { createStore } from '../../broker/storage/index.ts';
 import type { Store } from '../../broker/storage/types.ts';
 import { createNationalSimulator, demoPassword, type NationalSimulator } from '../../scripts/simulator/index.ts';
 import { Browser, type Page } from './browser.ts';
+import { freePort } from './processes.ts';
+
+export { freePort };
 
 export const brokerClient = { clientId: 'tongban-broker', clientSecret: 'tongban-broker-test-secret' };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Federation {
   readonly simulator: NationalSimulator;
@@ -163,4 +155,13 @@ export async function login(browser: Browser, rp: RelyingParty, username: string
     idTokenExpected: true,
   });
   return { tokens, callback: new URL(page.location), attempt };
+}
+
+/** The broker session's uid, from the browser's session cookie. */
+export async function sessionUidOf(federation: Federation, browser: Browser): Promise<string> {
+  const cookie = browser.jar.get('tongban_session');
+  assert.ok(cookie, 'the broker session cookie');
+  const session = await federation.broker.provider.Session.find(cookie.value);
+  assert.ok(session?.uid);
+  return session.uid;
 }
