@@ -5,7 +5,6 @@
 import type { Account, AccountClaims, ClaimsParameterMember, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import { atAchievedLevel, type CanonicalIdentity } from './identity/model.ts';
 import type { Store } from './storage/types.ts';
-import type { Derive } from './subjects.ts';
 import type { ClaimsRelease } from './release.ts';
 import type { LegalPersons } from './legal-person/index.ts';
 
@@ -39,7 +38,6 @@ export interface FindAccountOptions {
   /** With `loadRecent` (broker/identity-cache.ts), session-bound tokens may use a node's recent read. */
   readonly accounts: AccountStore & { loadRecent?(accountId: string): Promise<CanonicalIdentity | undefined> };
   readonly release: ClaimsRelease;
-  readonly derive: Derive;
   /** The company a token acts for (and the mandate check on refresh). */
   readonly legalPersons?: LegalPersons;
 }

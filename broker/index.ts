@@ -6,8 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { TongbanConfig } from '../config/defaults.ts';
-import { createAccountStore } from './accounts.ts';
-import { createFindAccount } from './accounts.ts';
+import { createAccountStore, createFindAccount } from './accounts.ts';
 import { cacheIdentities } from './identity-cache.ts';
 import { createHealth } from './health.ts';
 import { securityHeaders } from './http/headers.ts';
@@ -107,7 +106,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     isClientActive: isClientActive(registry),
     isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.registry.app(clientId)) !== undefined,
   });
-  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, derive, legalPersons }), resources, legalPersons, registry });
+  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons }), resources, legalPersons, registry });
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
   installRegistry(provider, { service: registry, logger });

@@ -117,8 +117,7 @@ export function createInteractionRouter(options: InteractionOptions): Router {
       // A new national login is forced for prompt=login and max_age; a step-up lets the national
       // platform keep its session and ask only for the extra factor.
       const forceLogin = reasons.includes('login_prompt') || reasons.includes('max_age');
-      await startNational(ctx, details.uid, params, (details.lastSubmission as { claims?: unknown } | undefined)?.claims
-        ?? (typeof params.claims === 'string' ? safeJson(params.claims) : undefined), forceLogin);
+      await startNational(ctx, details.uid, params, typeof params.claims === 'string' ? safeJson(params.claims) : undefined, forceLogin);
       return;
     }
     if (prompt.name === 'consent') {
@@ -267,8 +266,6 @@ export function createInteractionRouter(options: InteractionOptions): Router {
       ...(keptForLegalPerson === false ? { legalPerson: { kept: false } } : {}),
     }, { mergeWithLastSubmission: false });
   });
-
-  // /healthz and /readyz: broker/health.ts.
 
   return router;
 }

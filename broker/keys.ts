@@ -180,10 +180,11 @@ export function watchSigningKeys(options: {
       }
       return false;
     }
-    if (fingerprint(latest) === applied) return false;
+    const latestFingerprint = fingerprint(latest);
+    if (latestFingerprint === applied) return false;
     replaceSigningKeys(provider, publishedKeys(latest));
     ring = latest;
-    applied = fingerprint(latest);
+    applied = latestFingerprint;
     const current = latest.generations.find((g) => g.state === 'current');
     logger.info('signing_keys_applied', { version: latest.version, current: current?.id, generations: latest.generations.length });
     return true;

@@ -1,14 +1,13 @@
 /**
  * The oidc-provider configuration of the broker, in one place. Each option says why it is set.
  */
-import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import type { ConfiguredClient, TongbanConfig } from '../config/defaults.ts';
 import type { BrokerKeys } from './keys.ts';
 import type { ClaimsRelease } from './release.ts';
 import { acrValues, levelOfAcr } from './identity/assurance.ts';
 import { createOidcAdapterFactory } from './storage/oidc-adapter.ts';
 import type { Store } from './storage/types.ts';
-import type { FindAccount } from 'oidc-provider';
 import { errorPage, html, page } from './pages/layout.ts';
 import { describeOAuthError } from './pages/oauth-errors.ts';
 import { requestedLevel } from './assurance-request.ts';
@@ -81,11 +80,10 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
   }
   const prefix = config.cookiePrefix;
+  const adapter = createOidcAdapterFactory(store, { clockToleranceSeconds: 5 });
 
   const configuration: Configuration = {
-    adapter: withServiceClientsOf(resources, registry
-      ? withRegistryClients(createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }), registry)
-      : createOidcAdapterFactory(store, { clockToleranceSeconds: 5 })),
+    adapter: withServiceClientsOf(resources, registry ? withRegistryClients(adapter, registry) : adapter),
     clients: config.clients.map(clientMetadataOf),
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -200,11 +198,10 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       introspectionSigningAlgValues: ['ES256', 'RS256', 'PS256'],
       authorizationSigningAlgValues: ['ES256', 'RS256', 'PS256'],
     },
-    async renderError(ctx, out, error) {
+    async renderError(ctx, out) {
       const described = describeOAuthError(out.error, out.error_description);
       ctx.type = 'html';
       ctx.body = errorPage({ code: described.code, message: described.message, messageZh: described.messageZh });
-      void error;
     },
   };
   return new Provider(config.issuer, configuration);

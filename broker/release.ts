@@ -65,10 +65,12 @@ export function createClaimsRelease(derive: Derive): ClaimsRelease {
     return city ? adapterForDivision(city) : undefined;
   };
 
+  const subjectFor = (accountId: string, client: Client) => pairwiseSubject(derive, sectorOf(client), accountId);
+
   return {
     adapterFor,
     claimsConfiguration: Object.fromEntries(Object.entries(claimsConfiguration).map(([k, v]) => [k, [...v]])),
-    subjectFor: (accountId, client) => pairwiseSubject(derive, sectorOf(client), accountId),
+    subjectFor,
     claimsFor({ identity, accountId, scope, client, acting }) {
       const scopes = new Set(scope.split(' ').filter(Boolean));
       const adapter = adapterFor(client);
@@ -78,7 +80,7 @@ export function createClaimsRelease(derive: Derive): ClaimsRelease {
         acting,
         person: identity.person,
         shape: legalPersonSubjectOf(client),
-        personSubject: client ? pairwiseSubject(derive, sectorOf(client), accountId) : accountId,
+        personSubject: client ? subjectFor(accountId, client) : accountId,
       }) : {};
       return {
         ...standardClaims(context),

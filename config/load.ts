@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { TongbanError, ErrorCode } from '../broker/errors.ts';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
+import { isLoopbackUrl } from '../broker/http/urls.ts';
+import { checkAppUrl } from '../broker/registry/policy.ts';
 import { validateLogoutSettings } from '../broker/logout/settings.ts';
 import { configuredLegacySystemsProblems } from '../broker/legacy/registry.ts';
 import { configuredResourceServersProblems } from '../broker/resources/registry.ts';
@@ -91,14 +93,6 @@ function isUrl(value: unknown): value is string {
   }
 }
 
-export function isLoopbackUrl(value: string): boolean {
-  try {
-    const { hostname } = new URL(value);
-    return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
-  } catch {
-    return false;
-  }
-}
 
 function validate(config: Json, problems: string[]): void {
   const c = config as unknown as TongbanConfig;
@@ -177,12 +171,10 @@ function validate(config: Json, problems: string[]): void {
     if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
       problems.push(`${at}.redirect_uris: at least one`);
     } else {
+      // The same rules as for apps registered at run time (broker/registry/policy.ts).
       for (const uri of client.redirect_uris) {
-        if (!isUrl(uri)) problems.push(`${at}.redirect_uris: "${String(uri)}" is not an http(s) URL`);
-        else if (uri.includes('#') || uri.includes('*')) problems.push(`${at}.redirect_uris: "${uri}" has a fragment or wildcard`);
-        else if (!uri.startsWith('https://') && !(c.mode === 'development' && isLoopbackUrl(uri))) {
-          problems.push(`${at}.redirect_uris: "${uri}" must be https (loopback http only in development)`);
-        }
+        const problem = checkAppUrl(uri, `${at}.redirect_uris`, c.mode);
+        if (problem) problems.push(`${problem.field}: ${problem.message}`);
       }
     }
   });

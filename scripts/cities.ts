@@ -295,10 +295,9 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
     return 0;
   } catch (error) {
     if (error instanceof UsageError) return fail('usage', `${name}: ${error.message}\n\n${usage}`);
-    if (isRegistryError(error)) return fail(error.code, error.message, error.problems);
     // The operator at the terminal may see the driver's reason; the public never does.
     if (isStoreUnavailable(error)) return fail('store_unavailable', `the store is unavailable (${String((error.cause as Error | undefined)?.message ?? 'unknown reason')}); try again later`);
-    if (isTongbanError(error)) return fail(error.code, error.message);
+    if (isTongbanError(error)) return fail(error.code, error.message, isRegistryError(error) ? error.problems : []);
     throw error;
   } finally {
     await store.close().catch(() => undefined);

@@ -100,7 +100,7 @@ describe('identity cache', () => {
       records.set('acct', residentPerson);
       const released: ReleaseRequest[] = [];
       const release = { claimsFor: (request: ReleaseRequest) => (released.push(request), {}) } as unknown as ClaimsRelease;
-      const findAccount = createFindAccount({ accounts: cacheIdentities(store, { ttlMs: 60_000 }), release, derive: () => '' });
+      const findAccount = createFindAccount({ accounts: cacheIdentities(store, { ttlMs: 60_000 }), release });
       return { records, counts, released, findAccount };
     }
 

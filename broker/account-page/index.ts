@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type Provider from 'oidc-provider';
+import { plainChinaTime } from '../../adapters/formats.ts';
 import { adapterForDivision } from '../../adapters/registry.ts';
 import { levelOfAcr } from '../identity/assurance.ts';
 import { provinceOf } from '../identity/identifiers.ts';
@@ -37,9 +38,9 @@ const levelNames: Record<number, { zh: string; en: string }> = {
   4: { zh: '实人实名实证', en: 'person verified' },
 };
 
+/** `yyyy-MM-dd HH:mm` in China time. */
 function chinaTime(epochSeconds: number | undefined): string {
-  if (!epochSeconds) return '—';
-  return new Date((epochSeconds + 8 * 3600) * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return epochSeconds ? plainChinaTime(epochSeconds).slice(0, 16) : '—';
 }
 
 export interface AccountPageOptions {

@@ -10,21 +10,17 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { jiangsuLegacyResults, jiangsuSign, parseJiangsuTimestamp, type JiangsuLegacyResult } from '../../adapters/jiangsu/legacy.ts';
 import type { ClaimValue } from '../../adapters/types.ts';
-import { isStoreUnavailable } from '../storage/guard.ts';
 import { legacyCredentialPattern } from './credentials.ts';
 import { invalidLegacyRequest, isReturnAddress, unknownSystem } from './login.ts';
-import { legacyParams, md5HexPattern, signatureMatches, withinWindow } from './protocol.ts';
+import { answerLegacyCall, legacyParams, md5HexPattern, signatureMatches, withinWindow, type LegacyOutcome } from './protocol.ts';
 import { legacyServiceCodePattern } from './registry.ts';
 import type { LegacyServices } from './services.ts';
 
 const province = 'jiangsu';
 
-interface Answer {
+interface Answer extends LegacyOutcome {
   readonly result: JiangsuLegacyResult;
   readonly data?: Record<string, ClaimValue>;
-  /** Why, for the log only: never a parameter value. */
-  readonly reason?: string;
-  readonly service?: string;
 }
 
 export function mountJiangsuLegacy(router: Router, services: LegacyServices): void {
@@ -68,23 +64,10 @@ export function mountJiangsuLegacy(router: Router, services: LegacyServices): vo
     return { result: 'ok', service, data: release.claimsFor(system, grant, identity) };
   }
 
-  const answer = async (ctx: Context) => {
-    ctx.set('cache-control', 'no-store');
-    let outcome: Answer;
-    try {
-      outcome = await ticketValidate(ctx);
-    } catch (error) {
-      outcome = isStoreUnavailable(error)
-        ? { result: 'unavailable' }
-        : { result: 'internal', reason: (error as Error)?.name ?? 'unknown' };
-    }
+  const answer = (ctx: Context) => answerLegacyCall(ctx, logger, province, ticketValidate, (outcome: Answer) => {
     const { code, msg } = jiangsuLegacyResults[outcome.result];
-    const level = outcome.result === 'internal' ? 'error' : outcome.result === 'ok' ? 'info' : 'warn';
-    logger[level]('legacy_call', { province, service: outcome.service, method: 'ticketValidate', result: code, reason: outcome.reason });
-    ctx.status = outcome.result === 'unavailable' ? 503 : outcome.result === 'internal' ? 500 : 200;
-    ctx.type = 'application/json';
-    ctx.body = { code, msg, ...(outcome.data ? { data: outcome.data } : {}) };
-  };
+    return { code, method: 'ticketValidate', body: { code, msg, ...(outcome.data ? { data: outcome.data } : {}) } };
+  });
   router.get('/js/auth/ticketValidate.do', answer);
   router.post('/js/auth/ticketValidate.do', answer);
 }

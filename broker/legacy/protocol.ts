@@ -1,10 +1,12 @@
 /**
  * What the legacy APIs share: reading parameters from the query and a form body, comparing MD5
- * signatures in constant time, and the window a signed time may be off by.
+ * signatures in constant time, the window a signed time may be off by, and how a call is answered.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { readBody } from '../http/body.ts';
+import type { Logger } from '../log.ts';
+import { isStoreUnavailable } from '../storage/guard.ts';
 
 /** A signed `time` / `timestamp` more than this far from the broker's clock is refused. */
 export const legacyTimeWindowMs = 5 * 60 * 1000;
@@ -49,4 +51,53 @@ export function signatureMatches(expectedHex: string, givenHex: string): boolean
 
 export function withinWindow(epochMs: number, now: number): boolean {
   return Math.abs(now - epochMs) <= legacyTimeWindowMs;
+}
+
+/** What a legacy call came to: `result` names an entry of the province's result table. */
+export interface LegacyOutcome {
+  readonly result: string;
+  /** Why, for the log only: never a parameter value. */
+  readonly reason?: string;
+  /** The registered system that called, once known. */
+  readonly service?: string;
+}
+
+/** A call that threw: store trouble is `unavailable`, anything else `internal`. */
+export interface LegacyFailure extends LegacyOutcome {
+  readonly result: 'unavailable' | 'internal';
+}
+
+/** The province's answer to an outcome: its result code (also logged), the method for the log, the JSON body. */
+export interface LegacyResponse {
+  readonly code: string;
+  readonly method?: string;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * Answers one legacy API call as uncached JSON: 503 when the store is unavailable, 500 for any
+ * other failure, 200 otherwise (the result code says the rest); one log line per call.
+ */
+export async function answerLegacyCall<O extends LegacyOutcome>(
+  ctx: Context,
+  logger: Logger,
+  province: string,
+  call: (ctx: Context) => Promise<O>,
+  respond: (outcome: O | LegacyFailure) => LegacyResponse,
+): Promise<void> {
+  ctx.set('cache-control', 'no-store');
+  let outcome: O | LegacyFailure;
+  try {
+    outcome = await call(ctx);
+  } catch (error) {
+    outcome = isStoreUnavailable(error)
+      ? { result: 'unavailable' }
+      : { result: 'internal', reason: (error as Error)?.name ?? 'unknown' };
+  }
+  const { code, method, body } = respond(outcome);
+  const level = outcome.result === 'internal' ? 'error' : outcome.result === 'ok' ? 'info' : 'warn';
+  logger[level]('legacy_call', { province, service: outcome.service, method, result: code, reason: outcome.reason });
+  ctx.status = outcome.result === 'unavailable' ? 503 : outcome.result === 'internal' ? 500 : 200;
+  ctx.type = 'application/json';
+  ctx.body = body;
 }

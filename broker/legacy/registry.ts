@@ -8,6 +8,7 @@
  * const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
  * await registry.register({ province: 'zhejiang', city: '330400', serviceCode: 'jx-gjj', ... });
  */
+import { isLoopbackHost } from '../http/urls.ts';
 import type { ConfiguredLegacySystem, Mode } from '../../config/defaults.ts';
 import { adapterForDivision } from '../../adapters/registry.ts';
 import { TongbanError } from '../errors.ts';
@@ -42,10 +43,6 @@ export type LegacySystemView = Omit<LegacySystem, 'servicePassword'>;
 export const legacyServiceCodePattern = /^[A-Za-z0-9_.-]{1,64}$/;
 const minimumPasswordLength = 16;
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-}
-
 export function isLegacyProvince(value: unknown): value is LegacyProvince {
   return typeof value === 'string' && (legacyProvinces as readonly string[]).includes(value);
 }
@@ -78,7 +75,7 @@ export function legacySystemProblems(value: unknown, mode: Mode, at = 'legacySys
       problems.push(`${at}.callbackUrl: not a URL`);
     }
     if (url) {
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && mode === 'development' && isLoopback(url))) {
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && mode === 'development' && isLoopbackHost(url))) {
         problems.push(`${at}.callbackUrl: must be https (loopback http only in development)`);
       }
       if (s.callbackUrl.includes('#') || url.username || url.password) problems.push(`${at}.callbackUrl: no fragment or credentials`);

@@ -13,22 +13,17 @@ import type { Context } from 'koa';
 import {
   parseZhejiangTime, zhejiangLegacyFields, zhejiangLegacyResults, zhejiangSign, zhejiangTicketFields, type ZhejiangLegacyResult,
 } from '../../adapters/zhejiang/legacy.ts';
-import { isStoreUnavailable } from '../storage/guard.ts';
 import { legacyCredentialPattern } from './credentials.ts';
 import { invalidLegacyRequest, isReturnAddress, unknownSystem } from './login.ts';
-import { legacyParams, md5HexPattern, signatureMatches, withinWindow } from './protocol.ts';
+import { answerLegacyCall, legacyParams, md5HexPattern, signatureMatches, withinWindow, type LegacyOutcome } from './protocol.ts';
 import { legacyServiceCodePattern } from './registry.ts';
 import type { LegacyServices } from './services.ts';
 
 const province = 'zhejiang';
 
-interface Answer {
+interface Answer extends LegacyOutcome {
   readonly result: ZhejiangLegacyResult;
   readonly fields?: Record<string, string>;
-  /** Why, for the log only: never a parameter value. */
-  readonly reason?: string;
-  /** The registered system that called, once known. */
-  readonly service?: string;
   readonly method?: 'ticketValidation' | 'getUserInfo';
 }
 
@@ -91,23 +86,10 @@ export function mountZhejiangLegacy(router: Router, services: LegacyServices): v
     return { result: 'ok', ...known, fields: zhejiangLegacyFields(release.claimsFor(system, grant, identity)) };
   }
 
-  const answer = async (ctx: Context) => {
-    ctx.set('cache-control', 'no-store');
-    let outcome: Answer;
-    try {
-      outcome = await simpleauth(ctx);
-    } catch (error) {
-      outcome = isStoreUnavailable(error)
-        ? { result: 'unavailable' }
-        : { result: 'internal', reason: (error as Error)?.name ?? 'unknown' };
-    }
+  const answer = (ctx: Context) => answerLegacyCall(ctx, logger, province, simpleauth, (outcome: Answer) => {
     const { result, errmsg } = zhejiangLegacyResults[outcome.result];
-    const level = outcome.result === 'internal' ? 'error' : outcome.result === 'ok' ? 'info' : 'warn';
-    logger[level]('legacy_call', { province, service: outcome.service, method: outcome.method, result, reason: outcome.reason });
-    ctx.status = outcome.result === 'unavailable' ? 503 : outcome.result === 'internal' ? 500 : 200;
-    ctx.type = 'application/json';
-    ctx.body = { result, errmsg, ...outcome.fields };
-  };
+    return { code: result, method: outcome.method, body: { result, errmsg, ...outcome.fields } };
+  });
   router.get('/zj/sso/servlet/simpleauth', answer);
   router.post('/zj/sso/servlet/simpleauth', answer);
 }

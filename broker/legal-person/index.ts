@@ -239,16 +239,22 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     return found;
   }
 
+  /** A binding lasts as long as its grant. */
+  function bindingTtl(grant: Grant | undefined): number {
+    const exp = (grant as unknown as { exp?: number } | undefined)?.exp;
+    return Math.max(typeof exp === 'number' ? exp - nowSeconds() : options.grantTtlSeconds, 1);
+  }
+
   /** Binds the request's grant to the chosen company; false when it already acts for another one. */
   async function bind(ctx: KoaContextWithOIDC, sessionUid: string, accountId: string, acting: Representation): Promise<boolean> {
     const grant = ctx.oidc.grant;
     // A grant that is not saved yet waits for consent; the check binds it when the flow resumes.
     if (!grant?.jti) return true;
-    const existing = await records.binding(grant.jti);
+    const existing = await bindingOf(ctx, grant.jti);
     if (existing && existing.acting.creditCode !== acting.creditCode) return false;
-    const exp = (grant as unknown as { exp?: number }).exp;
-    const ttl = typeof exp === 'number' ? exp - nowSeconds() : options.grantTtlSeconds;
-    await records.saveBinding(grant.jti, { sessionUid, accountId, acting, boundAt: nowSeconds() }, Math.max(ttl, 1));
+    const binding: GrantBinding = { sessionUid, accountId, acting, boundAt: nowSeconds() };
+    await records.saveBinding(grant.jti, binding, bindingTtl(grant));
+    bindings.get(ctx)?.set(grant.jti, Promise.resolve(binding));
     return true;
   }
 
@@ -318,8 +324,7 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
       throw refused('the mandate to act for this company has expired or was revoked at the national platform');
     }
     const updated: GrantBinding = { ...binding, acting: current };
-    const exp = (ctx.oidc.grant as unknown as { exp?: number } | undefined)?.exp;
-    await records.saveBinding(grantId, updated, typeof exp === 'number' ? Math.max(exp - nowSeconds(), 1) : options.grantTtlSeconds);
+    await records.saveBinding(grantId, updated, bindingTtl(ctx.oidc.grant));
     bindings.get(ctx)?.set(grantId, Promise.resolve(updated));
     return updated;
   }
@@ -354,7 +359,7 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     async grantActsForChoice(ctx, grant) {
       const session = ctx.oidc.session;
       if (!wantsLegalPerson(ctx) || !grant.jti || !session) return true;
-      const binding = await records.binding(grant.jti);
+      const binding = await bindingOf(ctx, grant.jti);
       if (!binding) return true;
       const record = await records.session(session.uid);
       return record?.choice?.creditCode === binding.acting.creditCode;

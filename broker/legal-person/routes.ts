@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
-import { isTongbanError } from '../errors.ts';
+import { isTongbanError, type TongbanError } from '../errors.ts';
 import { readForm } from '../http/body.ts';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../pages/layout.ts';
@@ -31,7 +31,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
   }
 
   /** Ends the interaction with an error for the portal, and shows the person why, with a way back. */
-  async function refuse(ctx: Context, error: ReturnType<typeof noCompanyError>, description: string) {
+  async function refuse(ctx: Context, error: TongbanError, description: string) {
     const back = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
     ctx.status = error.status;
     ctx.type = 'html';

@@ -90,6 +90,8 @@ interface NationalReturn {
   readonly next: string;
 }
 const returnKey = (state: string) => `logout:national-return:${state}`;
+/** Claimed by whichever logout of a session comes first, so the apps are told once. */
+const endedKey = (sessionUid: string) => `logout:session-ended:${sessionUid}`;
 
 export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
   const { provider, store, national, accounts, derive, issuer } = options;
@@ -144,7 +146,7 @@ export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
       return false;
     }
     // Two logouts of one session at once (national and RP, or two nodes) fan out once.
-    if (!(await store.claim(`logout:session-ended:${sessionUid}`, options.sessionTtlSeconds * 1000))) return false;
+    if (!(await store.claim(endedKey(sessionUid), options.sessionTtlSeconds * 1000))) return false;
     for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
       const client = await provider.Client.find(clientId).catch(() => undefined);
       if (client?.backchannelLogoutUri) {
@@ -179,7 +181,7 @@ export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
     if (!session || !(session as unknown as { destroyed?: boolean }).destroyed) return;
     const accountId = session.accountId;
     if (accountId) {
-      await store.claim(`logout:session-ended:${session.uid}`, options.sessionTtlSeconds * 1000);
+      await store.claim(endedKey(session.uid), options.sessionTtlSeconds * 1000);
       await cleanUp({ sessionUid: session.uid, accountId, trigger: 'rp_initiated' });
     }
     // Without a broker session (expired, or cookies lost) the national session may still be alive:

@@ -72,11 +72,16 @@ export function createTimedFetch(timeoutMs: number): (input: FetchInput, init?: 
       return;
     }
     let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
+    /** Marks the exchange finished, once: false when it already was. */
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: unknown) => {
+      if (!settle()) return;
       request.destroy();
       reject(error);
     };
@@ -86,10 +91,7 @@ export function createTimedFetch(timeoutMs: number): (input: FetchInput, init?: 
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', (error) => fail(new TypeError('fetch failed', { cause: error })));
       response.on('end', () => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        if (!settle()) return;
         const status = response.statusCode ?? 502;
         const responseHeaders = new Headers();
         const raw = response.rawHeaders;

@@ -64,9 +64,15 @@ export interface NationalPlatformOptions {
 
 const scope = 'openid profile phone id_number entities';
 
+/** A time-out or abort, of the call itself or of what it wrapped. */
+function isTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return true;
+  return error.cause instanceof Error && (error.cause.name === 'TimeoutError' || error.cause.name === 'AbortError');
+}
+
 function unavailable(detail: string, cause?: unknown): TongbanError {
-  const timeout = cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError'
-    || (cause.cause instanceof Error && (cause.cause.name === 'TimeoutError' || cause.cause.name === 'AbortError')));
+  const timeout = isTimeout(cause);
   return new TongbanError(timeout ? ErrorCode.upstreamTimeout : ErrorCode.upstreamUnavailable, {
     status: timeout ? 504 : 502,
     message: 'The national government service platform cannot be reached right now. Please try again later.',
@@ -200,8 +206,7 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
         detail: `${step}: authorization response error ${err.error ?? ''}`,
       });
     }
-    if (err.name === 'TimeoutError' || err.name === 'AbortError' || err.cause instanceof Error && ['TimeoutError', 'AbortError'].includes(err.cause.name)
-      || (err.name === 'TypeError' && /fetch failed/.test(err.message))) {
+    if (isTimeout(err) || (err.name === 'TypeError' && /fetch failed/.test(err.message))) {
       return unavailable(`${step}: ${err.name}`, error);
     }
     options.logger.debug('national_validation_failed', { step, reason: err.code ?? err.name });

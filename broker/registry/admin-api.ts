@@ -151,15 +151,12 @@ export function createAdminApi({ service, logger, prefix = '/admin' }: AdminApiO
     } catch (error) {
       let status = 500;
       let body: Record<string, unknown> = { error: 'server_error', error_description: 'something went wrong on our side' };
-      if (isRegistryError(error)) {
-        status = error.status;
-        body = { error: error.code, error_description: error.message, ...(error.problems.length ? { problems: error.problems } : {}) };
-      } else if (isStoreUnavailable(error)) {
+      if (isStoreUnavailable(error)) {
         status = 503;
         body = { error: 'temporarily_unavailable', error_description: 'the store is unavailable; try again later' };
       } else if (isTongbanError(error)) {
         status = error.status;
-        body = { error: error.code, error_description: error.message };
+        body = { error: error.code, error_description: error.message, ...(isRegistryError(error) && error.problems.length ? { problems: error.problems } : {}) };
       } else if (error instanceof errors.OIDCProviderError) {
         status = error.status;
         body = { error: error.error, error_description: error.error_description };

@@ -56,9 +56,8 @@ export class RegistryError extends TongbanError {
 
   /** One error for a list of problems: the first problem's code, every message. */
   static of(problems: readonly Problem[]): RegistryError {
-    const first = problems[0]!;
-    const message = problems.length === 1 ? `${first.field}: ${first.message}` : problems.map((p) => `${p.field}: ${p.message}`).join('; ');
-    return new RegistryError(first.code, message, problems);
+    const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    return new RegistryError(problems[0]!.code, message, problems);
   }
 }
 

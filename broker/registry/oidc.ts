@@ -23,11 +23,11 @@ import { readBody } from '../http/body.ts';
 import type { Logger } from '../log.ts';
 import { errorPage } from '../pages/layout.ts';
 import { RegistryError } from './errors.ts';
-import { checkAppInput, clientMetadataOfApp, extraMetadata } from './policy.ts';
+import { appInputOfMetadata, checkAppInput, clientMetadataOfApp, extraMetadata } from './policy.ts';
 import { isSecretHash } from './secrets.ts';
 import type { RegistryService } from './service.ts';
 import { memberCityPolicy } from './tokens.ts';
-import type { Actor } from './types.ts';
+import type { Actor, MemberApp } from './types.ts';
 import { createAdminApi } from './admin-api.ts';
 
 function toOidcError(error: unknown): unknown {
@@ -42,6 +42,12 @@ function registrationActor(clientId: string): Actor {
   return { kind: 'dynamic_registration', client_id: clientId, ...(token ? { token } : {}) };
 }
 
+/** An app as served: read through the node's cache, but re-read when not active (suspended apps are few), so a resume takes effect at once. */
+async function servedApp(registry: RegistryService['registry'], clientId: string): Promise<MemberApp | undefined> {
+  const app = await registry.app(clientId);
+  return app && app.status !== 'active' ? registry.app(clientId, { fresh: true }) : app;
+}
+
 /** The `Client` model's adapter: registry apps as oidc-provider client metadata. */
 class RegistryClientAdapter implements Adapter {
   readonly #service: RegistryService;
@@ -50,9 +56,7 @@ class RegistryClientAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    let app = await this.#service.registry.app(id);
-    // Suspended apps are few: re-reading them makes a resume take effect at once.
-    if (app && app.status !== 'active') app = await this.#service.registry.app(id, { fresh: true });
+    const app = await servedApp(this.#service.registry, id);
     return app?.status === 'active' ? (clientMetadataOfApp(app) as AdapterPayload) : undefined;
   }
 
@@ -112,19 +116,7 @@ function memberCityPolicyOf(service: RegistryService) {
     }
     const member = await service.registry.city(city);
     if (!member) throw new errors.InvalidClientMetadata(`city ${city} is not a member of the federation`);
-    const { value, problems } = checkAppInput({
-      city,
-      name: properties.client_name ?? properties.client_id,
-      redirect_uris: properties.redirect_uris,
-      post_logout_redirect_uris: properties.post_logout_redirect_uris,
-      backchannel_logout_uri: properties.backchannel_logout_uri,
-      token_endpoint_auth_method: properties.token_endpoint_auth_method,
-      jwks_uri: properties.jwks_uri,
-      jwks: properties.jwks,
-      grant_types: properties.grant_types,
-      scope: properties.scope,
-      first_party: properties.first_party ?? false,
-    }, { mode: service.mode, allowedScopes: member.registration_scopes, allowFirstParty: false });
+    const { value, problems } = checkAppInput(appInputOfMetadata(properties, city), { mode: service.mode, allowedScopes: member.registration_scopes, allowFirstParty: false });
     if (!value) throw toOidcError(RegistryError.of(problems));
     for (const key of Object.keys(properties)) if (!keptOnRegistration.has(key)) delete properties[key];
     Object.assign(properties, {
@@ -206,8 +198,7 @@ export function installRegistry(provider: Provider, { service, logger }: Install
   /** A suspended app, read fresh; a store failure falls through to oidc-provider, which reports it. */
   const suspended = async (clientId: string) => {
     try {
-      let app = await registry.app(clientId);
-      if (app?.status === 'suspended') app = await registry.app(clientId, { fresh: true });
+      const app = await servedApp(registry, clientId);
       return app?.status === 'suspended' ? app : undefined;
     } catch {
       return undefined;

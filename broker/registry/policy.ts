@@ -14,6 +14,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { releaseScopes } from '../../adapters/scopes.ts';
 import type { Mode } from '../../config/defaults.ts';
+import { isLoopbackHost } from '../http/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
 import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
@@ -69,8 +70,6 @@ export interface PolicyRules {
   readonly allowFirstParty?: boolean;
 }
 
-const loopbackHosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /** Checks one URL an app gives (redirect, post-logout, back-channel, jwks). */
 export function checkAppUrl(value: unknown, field: string, mode: Mode, code: RegistryErrorCode = RegistryErrorCode.invalidRedirectUri): Problem | undefined {
   const problem = (message: string): Problem => ({ field, code, message });
@@ -88,7 +87,7 @@ export function checkAppUrl(value: unknown, field: string, mode: Mode, code: Reg
   if (url.username || url.password) return problem(`"${value}" carries user credentials`);
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:') {
-    if (!loopbackHosts.has(url.hostname)) return problem(`"${value}" must use https (http only for loopback addresses in development)`);
+    if (!isLoopbackHost(url)) return problem(`"${value}" must use https (http only for loopback addresses in development)`);
     if (mode !== 'development') return problem(`"${value}" must use https: loopback http is only allowed in development`);
     return undefined;
   }
@@ -261,6 +260,23 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
       scope,
       first_party: firstParty,
     },
+  };
+}
+
+/** The app input that OpenID client metadata (an RFC 7591 registration or RFC 7592 update) gives, for `city`. */
+export function appInputOfMetadata(metadata: Readonly<Record<string, unknown>>, city: unknown): AppInput {
+  return {
+    city,
+    name: metadata.client_name ?? metadata.client_id,
+    redirect_uris: metadata.redirect_uris,
+    post_logout_redirect_uris: metadata.post_logout_redirect_uris,
+    backchannel_logout_uri: metadata.backchannel_logout_uri,
+    token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+    jwks_uri: metadata.jwks_uri,
+    jwks: metadata.jwks,
+    grant_types: metadata.grant_types,
+    scope: metadata.scope,
+    first_party: metadata.first_party ?? false,
   };
 }
 

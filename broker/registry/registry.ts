@@ -137,6 +137,11 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
     return records.filter((r): r is Awaited<T> => r !== undefined) as T[];
   }
 
+  /** A city's apps as indexed; a record that moved or vanished since is left out. */
+  async function appsIn(city: string): Promise<MemberApp[]> {
+    return (await readAll<MemberApp>(appsSet(city), appKey)).filter((app) => app.city === city);
+  }
+
   async function create(key: string, record: Revisioned, index: { set: string; member: string }): Promise<void> {
     if (record.revision !== 1) throw new TypeError('a new record starts at revision 1');
     if (!(await store.claim(revisionClaim(key, 1), revisionClaimMs))) throw conflict(key);
@@ -194,12 +199,9 @@ export function createRegistry(store: Store, options: RegistryOptions = {}): Reg
       return app;
     },
     async appsOf(city) {
-      const apps = await readAll<MemberApp>(appsSet(city), appKey);
-      return apps.filter((app) => app.city === city).sort((a, b) => a.created_at.localeCompare(b.created_at));
+      return (await appsIn(city)).sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
-    async appCount(city) {
-      return (await readAll<MemberApp>(appsSet(city), appKey)).filter((app) => app.city === city).length;
-    },
+    appCount: async (city) => (await appsIn(city)).length,
     operator: (id) => store.get<Operator>(operatorKey(id)),
     async operators() {
       const operators = await readAll<Operator>(operatorsSet, operatorKey);

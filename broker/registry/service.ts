@@ -12,7 +12,7 @@ import { isDivisionCode, provinceOf } from '../identity/identifiers.ts';
 import { createOidcAdapterFactory } from '../storage/oidc-adapter.ts';
 import type { Store } from '../storage/types.ts';
 import { RegistryError, RegistryErrorCode, type Problem } from './errors.ts';
-import { appScopes, checkAppInput, defaultRegistrationScopes, extraMetadata, isPrintable, usesSecret, type AppInput } from './policy.ts';
+import { appInputOfMetadata, appScopes, checkAppInput, defaultRegistrationScopes, extraMetadata, isPrintable, usesSecret, type AppInput } from './policy.ts';
 import { createRegistry, type Registry } from './registry.ts';
 import { createSecretVerifier, generateSecret, hashSecret, isSecretHash, type SecretVerifier } from './secrets.ts';
 import { createInitialAccessTokenMinter, type InitialAccessTokenMinter } from './tokens.ts';
@@ -185,8 +185,11 @@ function assertFederation(actor: Actor, what: string): void {
 
 const whereCity = (city: MemberCity) => ({ city: city.code, province: city.province });
 
+/** App names are unique per city, compared without case and surrounding space. */
+const nameKey = (name: string) => name.trim().toLowerCase();
+
 function normalisedName(name: string): string {
-  return createHash('sha256').update(name.trim().toLowerCase()).digest('base64url');
+  return createHash('sha256').update(nameKey(name)).digest('base64url');
 }
 
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
@@ -328,7 +331,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken`);
       }
       clientId ??= `${city.code}-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
-      const sameName = (name: string) => name.trim().toLowerCase() === value.name.toLowerCase();
+      const sameName = (name: string) => nameKey(name) === nameKey(value.name);
       const existing = await registry.appsOf(city.code);
       if (existing.some((a) => sameName(a.name)) || [...configured.values()].some((c) => c.city === city.code && sameName(c.client_name ?? c.client_id))) {
         throw problem(RegistryErrorCode.appExists, 'name', `city ${city.code} already has an app named "${value.name}"`);
@@ -485,19 +488,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const clientId = checkClientId(metadata.client_id);
       const city = await registry.city(checkCode(metadata.city, 'city'));
       if (!city) throw problem(RegistryErrorCode.cityNotFound, 'city', `city ${String(metadata.city)} is not a member of the federation`);
-      const { value, problems } = checkAppInput({
-        city: metadata.city,
-        name: metadata.client_name ?? clientId,
-        redirect_uris: metadata.redirect_uris,
-        post_logout_redirect_uris: metadata.post_logout_redirect_uris,
-        backchannel_logout_uri: metadata.backchannel_logout_uri,
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
-        jwks_uri: metadata.jwks_uri,
-        jwks: metadata.jwks,
-        grant_types: metadata.grant_types,
-        scope: metadata.scope,
-        first_party: metadata.first_party ?? false,
-      }, { mode, allowedScopes: city.registration_scopes, allowFirstParty: false });
+      const { value, problems } = checkAppInput(appInputOfMetadata(metadata, metadata.city), { mode, allowedScopes: city.registration_scopes, allowFirstParty: false });
       if (!value) throw RegistryError.of(problems);
       const secret = metadata.client_secret;
       const secretHash = !usesSecret(value.token_endpoint_auth_method) || typeof secret !== 'string'
@@ -515,7 +506,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         updated_at: at,
       };
       const existing = await registry.app(clientId, { fresh: true });
-      const sameName = (await registry.appsOf(city.code)).find((a) => a.client_id !== clientId && a.name.trim().toLowerCase() === value.name.toLowerCase());
+      const sameName = (await registry.appsOf(city.code)).find((a) => a.client_id !== clientId && nameKey(a.name) === nameKey(value.name));
       if (sameName) throw problem(RegistryErrorCode.appExists, 'client_name', `city ${city.code} already has an app named "${value.name}"`);
       if (existing) {
         if (existing.city !== city.code) throw problem(RegistryErrorCode.invalidAppMetadata, 'city', 'an app cannot move to another city');

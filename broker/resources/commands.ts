@@ -6,7 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TongbanError } from '../errors.ts';
 import type { Store } from '../storage/types.ts';
-import { createResourceRegistry, type ResourceRegistry } from './registry.ts';
+import { createResourceRegistry, resourceNotFound, type ResourceRegistry } from './registry.ts';
 import type { ResourceServerInput, ResourceServerRecord } from './types.ts';
 
 export const resourceUsage = `  resource list | resource show <identifier> | resource remove <identifier>
@@ -131,7 +131,7 @@ export async function runResourceCommand(args: readonly string[], context: Resou
     case 'show': {
       const { positionals } = parse(rest, {}, 1);
       const record = await registry.get(positionals[0]!);
-      if (!record) throw new TongbanError('resource_not_found', { status: 404, message: `No resource server is registered as ${positionals[0]}.` });
+      if (!record) throw resourceNotFound(positionals[0]!);
       return { json: record, text: describe(record) };
     }
     case 'register':

@@ -27,7 +27,7 @@ import { pairwiseSubject, type Derive } from '../subjects.ts';
 import { createAuditTrail } from './audit.ts';
 import { lineageOf, registerTokenExchange } from './exchange.ts';
 import { createResourceRegistry, type ResourceRegistry } from './registry.ts';
-import { createTokenResolver, rememberJwtAccessToken, type ResourceTokenClaims } from './tokens.ts';
+import { audienceList, createTokenResolver, rememberJwtAccessToken, type ResourceTokenClaims } from './tokens.ts';
 import type { ResourceServerRecord } from './types.ts';
 
 export type { AccessTokenFormat, ConfiguredResourceServer, ExchangeRoute, ResourceServerInput, ResourceServerRecord } from './types.ts';
@@ -190,9 +190,7 @@ export function createResourceServers(options: ResourceServersOptions): Resource
       if (exchanged && grantId && accountId && !(await lineageStands(ctx.oidc.provider, grantId, accountId))) return refused('grant_revoked');
       if (token.clientId === caller) return true;
       const service = await registry.byServiceClient(caller);
-      const aud = (token as { aud?: string | string[] }).aud;
-      const audience = aud === undefined ? [] : Array.isArray(aud) ? aud : [aud];
-      if (service && audience.includes(service.identifier)) return true;
+      if (service && audienceList((token as { aud?: string | string[] }).aud).includes(service.identifier)) return true;
       return refused('not_audience');
     },
 

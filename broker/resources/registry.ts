@@ -17,6 +17,7 @@
  */
 import type { ClientMetadata } from 'oidc-provider';
 import { TongbanError } from '../errors.ts';
+import { isLoopbackHost } from '../http/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
 import { createSecretVerifier, generateSecret, hashSecret, isSecretHash } from '../registry/secrets.ts';
 import type { Store } from '../storage/types.ts';
@@ -50,17 +51,13 @@ export interface ValidationOptions {
   readonly allowLoopbackHttp?: boolean;
 }
 
-function isLoopback(url: URL): boolean {
-  return url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-}
-
 /** Problems with a resource indicator, or an empty list. */
 export function identifierProblems(value: unknown, options: ValidationOptions = {}): string[] {
   if (typeof value !== 'string' || value === '') return ['must be an absolute https URI'];
   const url = URL.parse(value);
   if (!url) return ['must be an absolute https URI'];
   const problems: string[] = [];
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowLoopbackHttp && isLoopback(url))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && options.allowLoopbackHttp && isLoopbackHost(url))) {
     problems.push('must be https (http only on loopback in development)');
   }
   // RFC 8707 §2: no fragment, and no query.
@@ -153,7 +150,7 @@ function invalid(problems: readonly string[]): TongbanError {
   });
 }
 
-function notFound(identifier: string): TongbanError {
+export function resourceNotFound(identifier: string): TongbanError {
   return new TongbanError(ResourceErrorCode.notFound, {
     status: 404,
     message: `No resource server is registered as ${identifier}.`,
@@ -316,7 +313,7 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
 
   async function updateRoutes(from: string, options: RegistryChangeOptions, change: (routes: ExchangeRoute[]) => ExchangeRoute[], event: string, fields: Record<string, string | readonly string[]>) {
     const record = await get(from);
-    if (!record) throw notFound(from);
+    if (!record) throw resourceNotFound(from);
     const routes = change([...record.routes]);
     const problems = routes.flatMap((route, i) => routeProblems(route, from, options).map((p) => `routes[${i}].${p}`));
     if (problems.length) throw invalid(problems);
@@ -347,7 +344,7 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
     },
     async remove(identifier, options) {
       const record = await get(identifier);
-      if (!record) throw notFound(identifier);
+      if (!record) throw resourceNotFound(identifier);
       await store.delete(serviceClientKey(record.serviceClientId));
       await store.delete(serviceSecretKey(record.serviceClientId));
       await store.delete(recordKey(identifier));
@@ -361,13 +358,13 @@ export function createResourceRegistry({ store, audit = createAuditTrail(store),
     },
     removeRoute(from, target, options) {
       return updateRoutes(from, options, (routes) => {
-        if (!routes.some((r) => r.target === target)) throw notFound(`${from} → ${target}`);
+        if (!routes.some((r) => r.target === target)) throw resourceNotFound(`${from} → ${target}`);
         return routes.filter((r) => r.target !== target);
       }, 'resource.route_removed', { target });
     },
     async rotateServiceSecret(identifier, options) {
       const record = await get(identifier);
-      if (!record) throw notFound(identifier);
+      if (!record) throw resourceNotFound(identifier);
       const secret = generateSecret();
       await store.set(serviceSecretKey(record.serviceClientId), await hashSecret(secret));
       await cache.changed();

@@ -66,6 +66,11 @@ export function publicJwks(keys: readonly JWK[]): { keys: JWK[] } {
   };
 }
 
+/** A token's `aud` as a list (one audience may be a plain string). */
+export function audienceList(aud: string | readonly string[] | undefined): string[] {
+  return aud === undefined ? [] : Array.isArray(aud) ? [...aud] : [aud as string];
+}
+
 export function isActorClaim(value: unknown): value is ActorClaim {
   if (typeof value !== 'object' || value === null) return false;
   const { sub, act } = value as Record<string, unknown>;
@@ -117,7 +122,6 @@ export function createTokenResolver({ store, issuer, signingKeys, clockTolerance
       if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
       const index = await store.get<JwtIndexRecord>(jwtIndexKey(payload.jti));
       if (!index || index.clientId !== payload.client_id) return undefined;
-      const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       return {
         format: 'jwt',
         jti: payload.jti,
@@ -125,7 +129,7 @@ export function createTokenResolver({ store, issuer, signingKeys, clockTolerance
         clientId: index.clientId,
         grantId: index.grantId,
         scopes: new Set(typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : []),
-        audience: aud,
+        audience: audienceList(payload.aud),
         acr: typeof payload.acr === 'string' ? payload.acr : undefined,
         authTime: typeof payload.auth_time === 'number' ? payload.auth_time : undefined,
         act: isActorClaim(payload.act) ? payload.act : undefined,
@@ -135,7 +139,6 @@ export function createTokenResolver({ store, issuer, signingKeys, clockTolerance
     const token = await provider.AccessToken.find(value);
     if (!token || !token.isValid || !token.accountId || !token.grantId) return undefined;
     const extra = (token.extra ?? {}) as ResourceTokenClaims;
-    const aud = token.aud === undefined ? [] : Array.isArray(token.aud) ? token.aud : [token.aud];
     return {
       format: 'opaque',
       jti: token.jti,
@@ -143,7 +146,7 @@ export function createTokenResolver({ store, issuer, signingKeys, clockTolerance
       clientId: token.clientId!,
       grantId: token.grantId,
       scopes: new Set(token.scope ? token.scope.split(' ').filter(Boolean) : []),
-      audience: aud as string[],
+      audience: audienceList(token.aud),
       acr: typeof extra.acr === 'string' ? extra.acr : undefined,
       authTime: typeof extra.auth_time === 'number' ? extra.auth_time : undefined,
       act: isActorClaim(extra.act) ? extra.act : undefined,

@@ -39,7 +39,6 @@ export function deserializeRecord<T>(text: string): DeserializedData<T> | undefi
 }
 
 export interface Records {
-  readonly keyv: Keyv;
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>>;
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
@@ -56,7 +55,6 @@ export function createRecords(adapter: KeyvStoreAdapter | Map<string, unknown>, 
   // keyv re-emits adapter errors; they also reject the call that hit them, which is where they are handled.
   keyv.on('error', () => undefined);
   return {
-    keyv,
     async get<T>(key: string) {
       return (await keyv.get<T>(prefix + key)) ?? undefined;
     },

@@ -115,10 +115,9 @@ function refusal(error: unknown): TokenError {
     return new TokenError(TokenErrorCode.keyUnknown, 'the token is signed with a key the issuer does not publish', { cause: error });
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return new TokenError(TokenErrorCode.signatureInvalid, 'the token signature is invalid', { cause: error });
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError)) {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError) || error.code === 'ERR_JOSE_GENERIC') {
     return new TokenError(TokenErrorCode.keysUnavailable, 'the issuer keys could not be fetched', { cause: error });
   }
-  if (error.code === 'ERR_JOSE_GENERIC') return new TokenError(TokenErrorCode.keysUnavailable, 'the issuer keys could not be fetched', { cause: error });
   return new TokenError(TokenErrorCode.malformed, 'the token is malformed', { cause: error });
 }
 

@@ -18,6 +18,22 @@ export { freePort };
 
 export const brokerClient = { clientId: 'tongban-broker', clientSecret: 'tongban-broker-test-secret' };
 
+/** The national-platform simulator on a free port, with the broker at `issuer` as its client. */
+export function nationalSimulatorFor(issuer: string, now?: () => number): NationalSimulator {
+  return createNationalSimulator({
+    issuer: 'http://127.0.0.1:0',
+    port: 0,
+    ...(now ? { now } : {}),
+    clients: [{
+      client_id: brokerClient.clientId,
+      client_secret: brokerClient.clientSecret,
+      redirect_uris: [`${issuer}/national/callback`],
+      post_logout_redirect_uris: [`${issuer}/national/logged-out`],
+      backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
+    }],
+  });
+}
+
 export interface Federation {
   readonly simulator: NationalSimulator;
   readonly broker: Broker;
@@ -39,18 +55,7 @@ export interface FederationOptions {
 export async function startFederation(options: FederationOptions): Promise<Federation> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
-  const simulator = createNationalSimulator({
-    issuer: 'http://127.0.0.1:0',
-    port: 0,
-    ...(options.simulatorNow ? { now: options.simulatorNow } : {}),
-    clients: [{
-      client_id: brokerClient.clientId,
-      client_secret: brokerClient.clientSecret,
-      redirect_uris: [`${issuer}/national/callback`],
-      post_logout_redirect_uris: [`${issuer}/national/logged-out`],
-      backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
-    }],
-  });
+  const simulator = nationalSimulatorFor(issuer, options.simulatorNow);
   await simulator.start();
   const logger = createMemoryLogger('info');
   // A namespace given in the overrides lets other processes (the cities CLI) open the same store.

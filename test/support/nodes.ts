@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
 import type { ConfiguredClient } from '../../config/defaults.ts';
-import { createNationalSimulator, type NationalSimulator } from '../../scripts/simulator/index.ts';
+import type { NationalSimulator } from '../../scripts/simulator/index.ts';
 import { startBalancer, type Balancer } from './balancer.ts';
-import { brokerClient, relyingParty, type RelyingParty } from './federation.ts';
+import { brokerClient, nationalSimulatorFor, relyingParty, type RelyingParty } from './federation.ts';
 import { spawnBroker, type BrokerProcess } from './processes.ts';
 
 export const redisUrl = 'redis://127.0.0.1:6379';
@@ -55,17 +55,7 @@ export interface NodeFederationOptions {
 export async function startNodeFederation(options: NodeFederationOptions): Promise<NodeFederation> {
   const balancer = await startBalancer();
   const issuer = balancer.url;
-  const simulator = createNationalSimulator({
-    issuer: 'http://127.0.0.1:0',
-    port: 0,
-    clients: [{
-      client_id: brokerClient.clientId,
-      client_secret: brokerClient.clientSecret,
-      redirect_uris: [`${issuer}/national/callback`],
-      post_logout_redirect_uris: [`${issuer}/national/logged-out`],
-      backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
-    }],
-  });
+  const simulator = nationalSimulatorFor(issuer);
   const nodes: BrokerProcess[] = [];
   const namespace = newNamespace();
   const config: Record<string, unknown> = {
