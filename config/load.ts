@@ -3,10 +3,10 @@
  * whole result and reports every problem at once, each with its key.
  */
 import { readFileSync } from 'node:fs';
-import { TongbanError, ErrorCode } from '../broker/errors.ts';
+import { TongbanError, ErrorCode } from '../broker/platform/errors.ts';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
-import { isLoopbackUrl } from '../broker/http/urls.ts';
-import { checkAppUrl } from '../broker/registry/policy.ts';
+import { isLoopbackUrl } from '../broker/platform/http/urls.ts';
+import { checkAppUrl } from '../broker/members/policy.ts';
 import { validateLogoutSettings } from '../broker/logout/settings.ts';
 import { configuredLegacySystemsProblems } from '../broker/legacy/registry.ts';
 import { configuredResourceServersProblems } from '../broker/resources/registry.ts';

@@ -5,7 +5,7 @@
  * hashes, and both are indexed by broker account and session, so ending a session can end them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 import type { LegacyProvince } from './registry.ts';
 
 /** What a ticket or token stands for: one broker login, for one system. */

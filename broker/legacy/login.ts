@@ -15,10 +15,10 @@ import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
 import { adapterById } from '../../adapters/registry.ts';
 import { jiangsuLegacyLogin } from '../../adapters/jiangsu/legacy.ts';
 import { zhejiangLegacyLogin } from '../../adapters/zhejiang/legacy.ts';
-import { TongbanError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { Store } from '../storage/types.ts';
-import type { Derive } from '../subjects.ts';
+import { TongbanError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
+import type { Store } from '../platform/storage/types.ts';
+import type { Derive } from '../identity/subjects.ts';
 import type { LegacyCredentials } from './credentials.ts';
 import { legacyProvinces, legacyScopes, type LegacyProvince, type LegacyRegistry, type LegacySystem } from './registry.ts';
 

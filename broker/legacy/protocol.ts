@@ -4,9 +4,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
-import { readBody } from '../http/body.ts';
-import type { Logger } from '../log.ts';
-import { isStoreUnavailable } from '../storage/guard.ts';
+import { readBody } from '../platform/http/body.ts';
+import type { Logger } from '../platform/log.ts';
+import { isStoreUnavailable } from '../platform/storage/guard.ts';
 
 /** A signed `time` / `timestamp` more than this far from the broker's clock is refused. */
 export const legacyTimeWindowMs = 5 * 60 * 1000;

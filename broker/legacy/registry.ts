@@ -8,12 +8,12 @@
  * const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
  * await registry.register({ province: 'zhejiang', city: '330400', serviceCode: 'jx-gjj', ... });
  */
-import { isLoopbackHost } from '../http/urls.ts';
+import { isLoopbackHost } from '../platform/http/urls.ts';
 import type { ConfiguredLegacySystem, Mode } from '../../config/defaults.ts';
 import { adapterForDivision } from '../../adapters/registry.ts';
-import { TongbanError } from '../errors.ts';
+import { TongbanError } from '../platform/errors.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 /** The provinces with a legacy ticket API. */
 export const legacyProvinces = ['zhejiang', 'jiangsu'] as const;

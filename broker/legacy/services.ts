@@ -1,9 +1,9 @@
 /** What each province's legacy routes are given by `createLegacyBridge`. */
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import type { LegacyCredentials } from './credentials.ts';
 import type { LegacyLogin } from './login.ts';
 import type { LegacyRegistry } from './registry.ts';
-import type { LegacyRelease } from './release.ts';
+import type { LegacyRelease } from '../release/legacy.ts';
 
 export interface LegacyServices {
   readonly registry: LegacyRegistry;

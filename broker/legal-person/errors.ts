@@ -3,7 +3,7 @@
  * never carry a credit code or a name: what the person may represent is personal to them.
  */
 import { errors } from 'oidc-provider';
-import { TongbanError } from '../errors.ts';
+import { TongbanError } from '../platform/errors.ts';
 
 export const LegalPersonError = {
   /** The national platform lists no organisation the person may act for now. */

@@ -14,21 +14,21 @@
  * guesses. See docs/legal-persons.md.
  */
 import { errors, interactionPolicy, type Client, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
-import { ErrorCode, isTongbanError } from '../errors.ts';
+import { ErrorCode, isTongbanError } from '../platform/errors.ts';
 import { currentRepresentations, type CanonicalIdentity, type LegalPerson, type Representation } from '../identity/model.ts';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../platform/log.ts';
 import { representationsOf } from '../national/claims.ts';
 import type { NationalPlatform } from '../national/upstream.ts';
-import { sectorOf } from '../release.ts';
-import type { Store } from '../storage/types.ts';
-import type { Derive } from '../subjects.ts';
-import { asLegalPerson, companySubject, legalPersonSubjectOf } from './claims.ts';
+import { sectorOf } from '../release/oidc.ts';
+import type { Store } from '../platform/storage/types.ts';
+import type { Derive } from '../identity/subjects.ts';
+import { asLegalPerson, companySubject, legalPersonSubjectOf } from '../release/legal-person.ts';
 import { NationalUnreachable, mandateEndedError, notChosenError, notEligibleError, unverifiableError } from './errors.ts';
 import { companyPromptName, legalPersonScope } from './names.ts';
 import { createLegalPersonRecords, type CompanyChoice, type GrantBinding, type SessionRecord } from './records.ts';
 
 export { LegalPersonError } from './errors.ts';
-export { legalPersonClaims, legalPersonClaimsByScope, legalPersonSubjectOf, legalPersonSubjects, isLegalPersonSubject, legalPersonSubjectProperty, type LegalPersonSubject } from './claims.ts';
+export { legalPersonClaims, legalPersonClaimsByScope, legalPersonSubjectOf, legalPersonSubjects, isLegalPersonSubject, legalPersonSubjectProperty, type LegalPersonSubject } from '../release/legal-person.ts';
 export { createLegalPersonRouter } from './routes.ts';
 export { companyChoicePath, companyPromptName, legalPersonScope } from './names.ts';
 

@@ -4,7 +4,7 @@
  */
 import { plainChinaTime } from '../../adapters/formats.ts';
 import type { Representation, RepresentationRole } from '../identity/model.ts';
-import { html, page, raw } from '../pages/layout.ts';
+import { html, page, raw } from '../platform/pages/layout.ts';
 
 const roleLabels: Record<RepresentationRole, { zh: string; en: string }> = {
   legal_representative: { zh: '法定代表人', en: 'legal representative' },

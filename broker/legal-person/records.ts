@@ -11,7 +11,7 @@
  *   chosen then, even after the person chooses another one for another app (grant lifetime).
  */
 import type { Representation, RepresentationRole } from '../identity/model.ts';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 /** The national side of a session: what the broker needs to ask the national platform again. */
 export interface NationalEntitlements {

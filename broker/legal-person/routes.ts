@@ -6,10 +6,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
-import { isTongbanError, type TongbanError } from '../errors.ts';
-import { readForm } from '../http/body.ts';
-import type { Logger } from '../log.ts';
-import { errorPage } from '../pages/layout.ts';
+import { isTongbanError, type TongbanError } from '../platform/errors.ts';
+import { readForm } from '../platform/http/body.ts';
+import type { Logger } from '../platform/log.ts';
+import { errorPage } from '../platform/pages/layout.ts';
 import { LegalPersonError, noCompanyError, unverifiableError } from './errors.ts';
 import { companyChoicePage } from './pages.ts';
 import type { LegalPersons } from './index.ts';

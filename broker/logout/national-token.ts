@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 import { backchannelLogoutEvent } from './token.ts';
 
 /** A refusal; `reason` is a stable code for the log, never shown with token contents. */

@@ -12,8 +12,8 @@
  *   data.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '../log.ts';
-import type { Store } from '../storage/types.ts';
+import type { Logger } from '../platform/log.ts';
+import type { Store } from '../platform/storage/types.ts';
 import type { LogoutSettings } from './settings.ts';
 
 /** What is to be delivered: a logout token for one app of one ended session. */

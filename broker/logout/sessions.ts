@@ -4,7 +4,7 @@
  * the indexes from a national `sid` or an account to the broker sessions. Everything lives as long
  * as the session and no longer.
  */
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 /**
  * The national login of one broker session. Not its ID token: that may carry the person's name and

@@ -3,7 +3,7 @@
  * userinfo carry (documented for people in scripts/simulator/README.md), and the one function that
  * turns them into the canonical identity. Nothing downstream ever sees these claims.
  */
-import { TongbanError, ErrorCode } from '../errors.ts';
+import { TongbanError, ErrorCode } from '../platform/errors.ts';
 import { levelFromNationalAcr } from '../identity/assurance.ts';
 import { parseCreditCode, parseResidentId } from '../identity/identifiers.ts';
 import { isDocumentType, type CanonicalIdentity, type NaturalPerson, type Representation } from '../identity/model.ts';

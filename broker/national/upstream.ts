@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { ErrorCode, TongbanError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { ErrorCode, TongbanError } from '../platform/errors.ts';
+import type { Logger } from '../platform/log.ts';
 import { createTimedFetch } from './http-fetch.ts';
 
 export interface AuthorizationStart {

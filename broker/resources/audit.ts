@@ -5,7 +5,7 @@
  * levels), never a person's data.
  */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 export type AuditValue = string | number | boolean | readonly string[] | undefined;
 

@@ -7,7 +7,7 @@
  * once on the node that made it. Absent records are remembered too: most client ids are apps.
  */
 import { randomBytes } from 'node:crypto';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 const versionKey = 'resources:version';
 const maxEntries = 10_000;

@@ -4,8 +4,8 @@
  * routes, read their audit trail. Each works directly on the store, like the rest of the CLI.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TongbanError } from '../errors.ts';
-import type { Store } from '../storage/types.ts';
+import { TongbanError } from '../platform/errors.ts';
+import type { Store } from '../platform/storage/types.ts';
 import { createResourceRegistry, resourceNotFound, type ResourceRegistry } from './registry.ts';
 import type { ResourceServerInput, ResourceServerRecord } from './types.ts';
 

@@ -17,8 +17,8 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { levelOfAcr } from '../identity/assurance.ts';
-import type { Logger } from '../log.ts';
-import type { Store } from '../storage/types.ts';
+import type { Logger } from '../platform/log.ts';
+import type { Store } from '../platform/storage/types.ts';
 import type { AuditTrail } from './audit.ts';
 import type { ResourceRegistry } from './registry.ts';
 import { tokenExchangeGrantType } from './registry.ts';

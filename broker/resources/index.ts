@@ -20,10 +20,10 @@
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type AdapterFactory, type AdapterPayload, type Client, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Logger } from '../log.ts';
-import { sectorOfCity } from '../release.ts';
-import type { Store } from '../storage/types.ts';
-import { pairwiseSubject, type Derive } from '../subjects.ts';
+import type { Logger } from '../platform/log.ts';
+import { sectorOfCity } from '../release/oidc.ts';
+import type { Store } from '../platform/storage/types.ts';
+import { pairwiseSubject, type Derive } from '../identity/subjects.ts';
 import { createAuditTrail } from './audit.ts';
 import { lineageOf, registerTokenExchange } from './exchange.ts';
 import { createResourceRegistry, type ResourceRegistry } from './registry.ts';

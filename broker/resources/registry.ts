@@ -16,11 +16,11 @@
  * }, { actor: 'operator:li' });
  */
 import type { ClientMetadata } from 'oidc-provider';
-import { TongbanError } from '../errors.ts';
-import { isLoopbackHost } from '../http/urls.ts';
+import { TongbanError } from '../platform/errors.ts';
+import { isLoopbackHost } from '../platform/http/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
-import { createSecretVerifier, generateSecret, hashSecret, isSecretHash } from '../registry/secrets.ts';
-import type { Store } from '../storage/types.ts';
+import { createSecretVerifier, generateSecret, hashSecret, isSecretHash } from '../members/secrets.ts';
+import type { Store } from '../platform/storage/types.ts';
 import { createRegistryCache } from './cache.ts';
 import { createAuditTrail, type AuditTrail } from './audit.ts';
 import type { ExchangeRoute, ResourceServerInput, ResourceServerRecord } from './types.ts';

@@ -9,7 +9,7 @@
  */
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import type Provider from 'oidc-provider';
-import type { Store } from '../storage/types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 /** The claims the broker adds to resource tokens (and shows at introspection). */
 export interface ResourceTokenClaims {

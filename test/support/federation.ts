@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
 import { loadConfig, type DeepPartial } from '../../config/load.ts';
-import { createBroker, type Broker } from '../../broker/index.ts';
-import { createMemoryLogger } from '../../broker/log.ts';
-import { createStore } from '../../broker/storage/index.ts';
-import type { Store } from '../../broker/storage/types.ts';
-import { createNationalSimulator, demoPassword, type NationalSimulator } from '../../scripts/simulator/index.ts';
+import { createBroker, type Broker } from '../../broker/broker.ts';
+import { createMemoryLogger } from '../../broker/platform/log.ts';
+import { createStore } from '../../broker/platform/storage/index.ts';
+import type { Store } from '../../broker/platform/storage/types.ts';
+import { createNationalSimulator, demoPassword, type NationalSimulator } from '../../scripts/dev/simulator/index.ts';
 import { Browser, type Page } from './browser.ts';
-import { freePort } from './processes.ts';
+import { freePort } from '../../scripts/dev/processes.ts';
 
 export { freePort };
 

@@ -1,16 +1,16 @@
 /**
  * A federation whose broker is several real processes behind one issuer URL: the national-platform
  * simulator (in this process, so tests can make it misbehave), a balancer at the issuer URL, and
- * broker nodes started from scripts/broker.ts on a shared store.
+ * broker nodes started from scripts/cli/broker.ts on a shared store.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@keyv/redis';
 import pg from 'pg';
 import type { ConfiguredClient } from '../../config/defaults.ts';
-import type { NationalSimulator } from '../../scripts/simulator/index.ts';
+import type { NationalSimulator } from '../../scripts/dev/simulator/index.ts';
 import { startBalancer, type Balancer } from './balancer.ts';
 import { brokerClient, nationalSimulatorFor, relyingParty, type RelyingParty } from './federation.ts';
-import { spawnBroker, type BrokerProcess } from './processes.ts';
+import { spawnBroker, type BrokerProcess } from '../../scripts/dev/processes.ts';
 
 export const redisUrl = 'redis://127.0.0.1:6379';
 export const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';

@@ -1,0 +1,115 @@
+/**
+ * `/account`: the signed-in person's own view of their broker session — which provinces and apps it
+ * reached (the session's authorizations) and at what assurance level — with one button that signs
+ * out everywhere. The button posts to oidc-provider's own logout confirmation
+ * (`/session/end/confirm`, `logout=yes`), so it runs exactly the single logout a portal starts:
+ * every app is sent a back-channel logout token and the national session ends too.
+ */
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import { plainChinaTime } from '../../adapters/formats.ts';
+import { adapterForDivision } from '../../adapters/registry.ts';
+import { levelOfAcr } from '../identity/assurance.ts';
+import { provinceOf } from '../identity/identifiers.ts';
+import type { Logger } from '../platform/log.ts';
+import { html, page, type Html } from '../platform/pages/layout.ts';
+import { cityOf } from '../release/oidc.ts';
+
+export const accountPagePath = '/account';
+
+interface AppSeen {
+  readonly clientId: string;
+  readonly name: string;
+}
+
+interface ProvinceSeen {
+  readonly code: string;
+  readonly name: string;
+  readonly nameEn: string;
+  readonly platform: string | undefined;
+  readonly apps: AppSeen[];
+}
+
+const levelNames: Record<number, { zh: string; en: string }> = {
+  1: { zh: '未实名', en: 'not verified' },
+  2: { zh: '初级实名', en: 'basic real-name' },
+  3: { zh: '高级实名', en: 'advanced real-name' },
+  4: { zh: '实人实名实证', en: 'person verified' },
+};
+
+/** `yyyy-MM-dd HH:mm` in China time. */
+function chinaTime(epochSeconds: number | undefined): string {
+  return epochSeconds ? plainChinaTime(epochSeconds).slice(0, 16) : '—';
+}
+
+export interface AccountPageOptions {
+  readonly provider: Provider;
+  readonly logger: Logger;
+}
+
+export function createAccountPage({ provider, logger }: AccountPageOptions): Router {
+  const router = new Router();
+
+  router.get(accountPagePath, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    ctx.set('x-frame-options', 'DENY');
+    ctx.type = 'html';
+    const session = await provider.Session.get(ctx);
+    if (!session.accountId) {
+      ctx.body = page({
+        title: '我的登录',
+        titleEn: 'Your sign-in',
+        body: html`<p id="signed-out">您目前没有登录通办统一身份认证。</p><p class="en">You are not signed in to tongban.</p>`,
+      });
+      return;
+    }
+
+    const provinces = new Map<string, ProvinceSeen>();
+    for (const clientId of Object.keys(session.authorizations ?? {})) {
+      const client = await provider.Client.find(clientId).catch(() => undefined);
+      const city = cityOf(client);
+      const code = city ? provinceOf(city) : 'unknown';
+      const adapter = city ? adapterForDivision(city) : undefined;
+      let province = provinces.get(code);
+      if (!province) {
+        province = {
+          code,
+          name: adapter?.name ?? (city ? `行政区划 ${code}` : '其他'),
+          nameEn: adapter ? adapter.id.charAt(0).toUpperCase() + adapter.id.slice(1) : city ? `division ${code}` : 'other',
+          platform: adapter?.platform,
+          apps: [],
+        };
+        provinces.set(code, province);
+      }
+      province.apps.push({ clientId, name: client?.clientName ?? clientId });
+    }
+
+    // A fresh logout secret for the form below, as oidc-provider's own logout page makes one.
+    const secret = randomBytes(24).toString('hex');
+    session.state = { secret };
+    await session.persist();
+
+    const level = session.acr ? levelOfAcr(session.acr) : undefined;
+    const levelText = level ? levelNames[level] : undefined;
+    const list: Html[] = [...provinces.values()].map((p) => html`<li class="province" data-province="${p.code}"><strong>${p.name}</strong> <span class="en">· ${p.nameEn}${p.platform ? html` · ${p.platform}` : ''}</span>
+<ul>${p.apps.map((app) => html`<li class="app" data-client="${app.clientId}">${app.name}</li>`)}</ul></li>`);
+    logger.debug('account_page_shown', { provinces: provinces.size });
+    ctx.body = page({
+      title: '我的登录',
+      titleEn: 'Your sign-in',
+      body: html`<p>您已通过国家政务服务平台登录${levelText ? html`，实名等级：<strong id="level">${levelText.zh}</strong>` : ''}；登录时间 ${chinaTime(session.loginTs)}（北京时间）。</p>
+<p class="en">You signed in through the national government service platform${levelText ? html` (assurance: ${levelText.en})` : ''} at ${chinaTime(session.loginTs)} (China time).</p>
+<h2 style="font-size:1.05rem">本次登录已访问的地区和应用 <span class="en">· Provinces and apps this sign-in reached</span></h2>
+${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">尚未访问任何应用。 <span class="en">· No app yet.</span></p>`}
+<form id="logout-everywhere" method="post" action="${new URL(provider.urlFor('end_session_confirm')).pathname}">
+<input type="hidden" name="xsrf" value="${secret}">
+<p>退出后，上面所有应用以及国家政务服务平台都会退出登录。</p>
+<p class="en">Signing out ends your sign-in at every app above and at the national platform.</p>
+<button type="submit" name="logout" value="yes">在所有地方退出 · Sign out everywhere</button>
+</form>`,
+    });
+  });
+
+  return router;
+}

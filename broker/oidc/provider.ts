@@ -1,0 +1,208 @@
+/**
+ * The oidc-provider configuration of the broker, in one place. Each option says why it is set.
+ */
+import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
+import type { BrokerKeys } from './keys.ts';
+import type { ClaimsRelease } from '../release/oidc.ts';
+import { acrValues, levelOfAcr } from '../identity/assurance.ts';
+import { createOidcAdapterFactory } from '../platform/storage/oidc-adapter.ts';
+import type { Store } from '../platform/storage/types.ts';
+import { errorPage, html, page } from '../platform/pages/layout.ts';
+import { describeOAuthError } from '../platform/pages/oauth-errors.ts';
+import { requestedLevel } from '../login/assurance-policy.ts';
+import { withServiceClientsOf, type ResourceServers } from '../resources/index.ts';
+import type { LegalPersons } from '../legal-person/index.ts';
+import { isLegalPersonSubject, legalPersonSubjectProperty } from '../release/legal-person.ts';
+import { registrationFeatures, withRegistryClients, type RegistryService } from '../members/index.ts';
+
+export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person'] as const;
+
+/** A configured client in oidc-provider's metadata terms. */
+export function clientMetadataOf(client: ConfiguredClient): ClientMetadata {
+  const grants = client.grant_types ?? ['authorization_code'];
+  return {
+    client_id: client.client_id,
+    ...(client.client_secret ? { client_secret: client.client_secret } : {}),
+    client_name: client.client_name ?? client.client_id,
+    redirect_uris: [...client.redirect_uris],
+    post_logout_redirect_uris: [...(client.post_logout_redirect_uris ?? [])],
+    grant_types: grants.includes('authorization_code') ? [...grants] : ['authorization_code', ...grants],
+    response_types: ['code'],
+    token_endpoint_auth_method: (client.token_endpoint_auth_method ?? (client.client_secret ? 'client_secret_basic' : 'none')) as ClientMetadata['token_endpoint_auth_method'],
+    id_token_signed_response_alg: (client.id_token_signed_response_alg ?? 'ES256') as ClientMetadata['id_token_signed_response_alg'],
+    subject_type: 'pairwise',
+    ...(client.backchannel_logout_uri ? { backchannel_logout_uri: client.backchannel_logout_uri, backchannel_logout_session_required: true } : {}),
+    scope: client.scope ?? 'openid profile phone offline_access',
+    city: client.city,
+    first_party: client.first_party ?? false,
+    ...(client.legal_person_subject ? { [legalPersonSubjectProperty]: client.legal_person_subject } : {}),
+  };
+}
+
+function acrLevelCheck(): InstanceType<typeof interactionPolicy.Check> {
+  // prompt=none gets login_required: reaching the level takes a new authentication.
+  return new interactionPolicy.Check('acr_level', 'a higher assurance level is requested', 'login_required', (ctx: KoaContextWithOIDC) => {
+    const wanted = requestedLevel(ctx.oidc.params as Record<string, unknown>, ctx.oidc.claims);
+    if (wanted === undefined) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    const session = ctx.oidc.session;
+    const current = session?.acr ? levelOfAcr(session.acr) : undefined;
+    if (session?.accountId && current !== undefined && current >= wanted) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    return interactionPolicy.Check.REQUEST_PROMPT;
+  });
+}
+
+export interface ProviderOptions {
+  readonly config: TongbanConfig;
+  readonly keys: BrokerKeys;
+  readonly store: Store;
+  readonly release: ClaimsRelease;
+  readonly findAccount: FindAccount;
+  /** Resource servers (RFC 8707), their token policy and token exchange (docs/relying-services.md). */
+  readonly resources?: ResourceServers;
+  /** Company logins: the company choice prompt, per-grant companies, company subjects (docs/legal-persons.md). */
+  readonly legalPersons?: LegalPersons;
+  /** Member cities' apps, served as clients from the store, and dynamic registration (docs/operators.md). */
+  readonly registry?: RegistryService;
+}
+
+export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry }: ProviderOptions): Provider {
+  const policy = interactionPolicy.base();
+  const login = policy.get('login')!;
+  // Levels are ordered: acr_level accepts any level at or above the one asked for, where the
+  // built-in essential_acr(s) checks demand an exact match and would send a higher session round.
+  login.checks.remove('essential_acrs');
+  login.checks.remove('essential_acr');
+  login.checks.add(acrLevelCheck());
+  if (legalPersons) {
+    // After login, before consent: the person chooses the company (prompt=select_account re-opens it).
+    login.checks.add(legalPersons.loginCheck);
+    policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
+  }
+  const prefix = config.cookiePrefix;
+  const adapter = createOidcAdapterFactory(store, { clockToleranceSeconds: 5 });
+
+  const configuration: Configuration = {
+    adapter: withServiceClientsOf(resources, registry ? withRegistryClients(adapter, registry) : adapter),
+    clients: config.clients.map(clientMetadataOf),
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: {
+      properties: ['city', 'first_party', legalPersonSubjectProperty],
+      validator(_ctx, key, value) {
+        if (key === 'city' && (typeof value !== 'string' || !/^\d{6}$/.test(value))) {
+          throw new errors.InvalidClientMetadata('city must be a 6-digit GB/T 2260 division code');
+        }
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+        if (key === legalPersonSubjectProperty && value !== undefined && !isLegalPersonSubject(value)) {
+          throw new errors.InvalidClientMetadata(`${legalPersonSubjectProperty} must be "person" or "company"`);
+        }
+      },
+    },
+    jwks: { keys: keys.signing as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: keys.cookieKeys,
+      names: { session: `${prefix}_session`, interaction: `${prefix}_interaction`, resume: `${prefix}_resume` },
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    scopes: [...supportedScopes],
+    claims: release.claimsConfiguration,
+    acrValues,
+    subjectTypes: ['pairwise'],
+    pairwiseIdentifier: async (ctx, accountId, client) => (await legalPersons?.subjectFor(ctx, client)) ?? release.subjectFor(accountId, client),
+    findAccount,
+    // Portals read the dialect from the ID token as well as from userinfo.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    // Always rotates; a refused `resource` is refused before, so the app keeps its refresh token.
+    rotateRefreshToken: resources ? (ctx) => resources.rotateRefreshToken(ctx) : true,
+    // Refresh tokens go to clients registered for the grant, with or without offline_access.
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && (code.scopes.has('openid')),
+    ...(resources ? { extraTokenClaims: resources.extraTokenClaims, formats: { customizers: { jwt: resources.customizeJwt } } } : {}),
+    features: {
+      devInteractions: { enabled: false },
+      ...(registry ? registrationFeatures(registry) : {}),
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true, ...(resources ? { allowedPolicy: resources.introspectionAllowedPolicy } : {}) },
+      // RFC 9701: services whose client asks for it get the introspection answer as a signed JWT.
+      jwtIntrospection: { enabled: true },
+      ...(resources ? { resourceIndicators: resources.resourceIndicators } : {}),
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = page({
+            title: '退出登录',
+            titleEn: 'Sign out',
+            body: html`${{ html: form }}<p>您要退出通办统一身份认证吗？退出后，在本次会话中访问过的各地服务都需要重新登录。</p>
+<p class="en">Do you want to sign out? Every service you reached in this session will ask you to sign in again.</p>
+<p><button form="op.logoutForm" type="submit" name="logout" value="yes">退出 · Sign out</button>
+<button form="op.logoutForm" type="submit" class="secondary">${ctx.oidc.client ? '仅退出此应用 · Sign out of this app only' : '取消 · Stay signed in'}</button></p>`,
+          });
+        },
+        async postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = page({
+            title: '已退出登录',
+            titleEn: 'You have signed out',
+            body: html`<p>您已退出通办统一身份认证。</p><p class="en">You have signed out of tongban.</p>`,
+          });
+        },
+      },
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    async loadExistingGrant(ctx) {
+      const { client, session } = ctx.oidc;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session?.grantIdFor(client!.clientId);
+      let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      // A grant keeps the company it was issued for; another company chosen since gets a new grant.
+      if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) grant = undefined;
+      const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
+      if (!firstParty) return grant;
+      // First-party apps need no consent: their grant simply covers what they asked for.
+      grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
+      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' '));
+      const claims = ctx.oidc.requestParamClaims;
+      if (claims?.size) grant.addOIDCClaims([...claims]);
+      resources?.grantRequestedResources(ctx, grant);
+      await grant.save();
+      return grant;
+    },
+    ttl: {
+      Session: config.ttl.session,
+      Interaction: config.ttl.interaction,
+      AuthorizationCode: config.ttl.authorizationCode,
+      AccessToken: resources ? resources.accessTokenTtl(config.ttl.accessToken) : config.ttl.accessToken,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Grant: config.ttl.grant,
+    },
+    clockTolerance: 5,
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      userinfoSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256', 'PS256'],
+    },
+    async renderError(ctx, out) {
+      const described = describeOAuthError(out.error, out.error_description);
+      ctx.type = 'html';
+      ctx.body = errorPage({ code: described.code, message: described.message, messageZh: described.messageZh });
+    },
+  };
+  return new Provider(config.issuer, configuration);
+}

@@ -1,0 +1,13 @@
+import type { TongbanConfig } from '../../config/defaults.ts';
+
+/** The one loud warning of development mode, for people starting the broker by hand. */
+export function developmentBanner(config: TongbanConfig): string | undefined {
+  if (config.mode !== 'development') return undefined;
+  const line = '!'.repeat(78);
+  return `${line}
+!!  tongban runs in DEVELOPMENT mode: signing and cookie keys are generated and kept in
+!!  the store (${config.store}), http loopback URLs are accepted.
+!!  Never expose this broker. Production: TONGBAN_MODE=production with real keys and https.
+${line}
+`;
+}

@@ -1,0 +1,80 @@
+/**
+ * Signing key rotation for operators: `npm run keys -- <command>`, with the broker's configuration
+ * (TONGBAN_CONFIG, TONGBAN_* variables). Works on the key ring the nodes read: the store in
+ * development, the signing keys file (keys.signingKeysFile) in production.
+ *
+ *   list                 generations, their state and kids, and when a previous one may be retired
+ *   rotate               add a new generation as "next": published in JWKS, not signing yet
+ *   promote [--force]    make "next" sign; the current generation becomes "previous"
+ *   retire [--force] [--id <generation>]
+ *                        remove previous generations whose tokens have all expired
+ *
+ * Options: --json prints the ring's public description as JSON.
+ * Exit status: 0 done, 1 refused (the message says why), 2 configuration problem.
+ */
+import { parseArgs } from 'node:util';
+import type { TongbanConfig } from '../../config/defaults.ts';
+import { ConfigError, loadConfig } from '../../config/load.ts';
+import { describeRing, KeyRotationRefused, keysUsage, runKeysCommand, type KeyRing, type RotationPolicy } from '../../broker/oidc/key-ring.ts';
+import { keyRingSourceOf, rotationPolicy } from '../../broker/oidc/keys.ts';
+import { createStore } from '../../broker/platform/storage/index.ts';
+import type { Store } from '../../broker/platform/storage/types.ts';
+
+function printRing(ring: KeyRing, policy: RotationPolicy, json: boolean): void {
+  const view = describeRing(ring, policy);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
+    return;
+  }
+  process.stdout.write(`key ring version ${view.version}\n`);
+  for (const g of view.generations) {
+    const when = g.state === 'previous' ? `retirable from ${g.retirableAt}` : g.state === 'current' ? `signing since ${g.promotedAt ?? g.createdAt}` : `published since ${g.createdAt}`;
+    process.stdout.write(`  ${g.state.padEnd(8)} ${g.id.padEnd(18)} ${g.kids.join(', ')}  (${when})\n`);
+  }
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: { force: { type: 'boolean' }, id: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(`${keysUsage}\n`);
+    return command || values.help ? 0 : 2;
+  }
+  let config: TongbanConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  let store: Store | undefined;
+  try {
+    if (!config.keys.signingKeysFile) store = await createStore(config.store, { namespace: config.storeNamespace });
+    const source = keyRingSourceOf(config, store!);
+    const policy = rotationPolicy(config);
+    const result = await runKeysCommand(command, source, policy, { force: values.force ?? false, ...(values.id ? { id: values.id } : {}) });
+    if (result.message) process.stderr.write(`${result.message}\n`);
+    printRing(result.ring, policy, values.json ?? false);
+    return 0;
+  } catch (error) {
+    if (error instanceof KeyRotationRefused) {
+      process.stderr.write(`refused: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  } finally {
+    await store?.close();
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`keys: ${(error as Error).message}\n`);
+  process.exit(1);
+});
