@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ConfiguredClient, Mode } from '../../config/defaults.ts';
 import type { SeedCity } from '../../config/cities.ts';
 import { isDivisionCode, provinceOf } from '../identity/identifiers.ts';
-import { createOidcAdapterFactory } from '../platform/storage/oidc-adapter.ts';
+import { createOidcAdapterFactory } from '../oidc/adapter.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { RegistryError, RegistryErrorCode, type Problem } from './errors.ts';
 import { appInputOfMetadata, appScopes, checkAppInput, defaultRegistrationScopes, extraMetadata, isPrintable, usesSecret, type AppInput } from './policy.ts';

@@ -6,7 +6,7 @@ import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
 import type { BrokerKeys } from './keys.ts';
 import type { ClaimsRelease } from '../release/oidc.ts';
 import { acrValues, levelOfAcr } from '../identity/assurance.ts';
-import { createOidcAdapterFactory } from '../platform/storage/oidc-adapter.ts';
+import { createOidcAdapterFactory } from './adapter.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { errorPage, html, page } from '../platform/pages/layout.ts';
 import { describeOAuthError } from '../platform/pages/oauth-errors.ts';

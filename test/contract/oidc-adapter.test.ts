@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { createStore } from '../../broker/platform/storage/index.ts';
-import { createOidcAdapterFactory } from '../../broker/platform/storage/oidc-adapter.ts';
+import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
 interface Backend {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cliActor } from '../../broker/members/index.ts';
-import { createOidcAdapterFactory } from '../../broker/platform/storage/oidc-adapter.ts';
+import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { Browser } from '../support/browser.ts';
 import { login, relyingParty, startFederation, type Federation } from '../support/federation.ts';
 

@@ -16,7 +16,7 @@ import type { Context } from 'koa';
 import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import * as oidc from 'openid-client';
 import { newGeneration } from '../../../broker/oidc/key-ring.ts';
-import { createOidcAdapterFactory } from '../../../broker/platform/storage/oidc-adapter.ts';
+import { createOidcAdapterFactory } from '../../../broker/oidc/adapter.ts';
 import { createStore } from '../../../broker/platform/storage/index.ts';
 import type { Store } from '../../../broker/platform/storage/types.ts';
 

@@ -13,7 +13,7 @@
  */
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
-import type { Store } from './types.ts';
+import type { Store } from '../platform/storage/types.ts';
 
 export interface OidcAdapterOptions {
   /** Added to every lifetime, as oidc-provider's `clockTolerance` accepts tokens that much older. */
