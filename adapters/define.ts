@@ -1,9 +1,11 @@
 /**
- * Builds a province adapter from its data: identity, a mapping table and an assurance table.
+ * Builds a province adapter from its data: identity, a mapping table, an assurance table and, when
+ * the province keeps one, its legacy protocol.
  * Every province is built this way, so the behaviour around the tables lives here once.
  */
 import type { AssuranceLevel } from '../broker/identity/assurance.ts';
 import { applyMapping, claimsByScopeOf, type MappingTable } from './apply.ts';
+import type { LegacyProtocol } from './legacy.ts';
 import type { ProvinceAdapter, ProvinceLevel } from './types.ts';
 
 export interface ProvinceDefinition<L extends ProvinceLevel> {
@@ -17,6 +19,8 @@ export interface ProvinceDefinition<L extends ProvinceLevel> {
   readonly assuranceScale: readonly L[];
   /** Broker level → province level. */
   readonly assurance: { readonly [K in AssuranceLevel]: L };
+  /** The province's old ticket API, when it keeps one. */
+  readonly legacy?: LegacyProtocol;
 }
 
 /**
@@ -38,5 +42,6 @@ export function provinceAdapter<L extends ProvinceLevel>(definition: ProvinceDef
     // The national subject, never a document number: a hash of an ID number could be reversed by
     // anyone holding the key and a list of candidate numbers.
     accountId: (identity, derive) => derive(definition.sector, identity.person.nationalSubject),
+    ...(definition.legacy ? { legacy: definition.legacy } : {}),
   } satisfies ProvinceAdapter);
 }

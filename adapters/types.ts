@@ -4,10 +4,11 @@
  */
 import type { AssuranceLevel } from '../broker/identity/assurance.ts';
 import type { CanonicalIdentity, LegalPerson } from '../broker/identity/model.ts';
+import type { ClaimValue } from './claim-value.ts';
+import type { LegacyProtocol } from './legacy.ts';
 import type { ReleaseScope } from './scopes.ts';
 
-/** A released claim value. Arrays are lists of codes (e.g. a mandate's scope). */
-export type ClaimValue = string | number | boolean | readonly string[];
+export type { ClaimValue } from './claim-value.ts';
 
 /** A keyed one-way hash the broker computes with its deployment secret. */
 export type DeriveId = (sector: string, value: string) => string;
@@ -47,4 +48,6 @@ export interface ProvinceAdapter {
   assurance(level: AssuranceLevel): ProvinceLevel;
   /** Stable provincial user id of the person: `derive(sector, nationalSubject)`, never from an ID number. */
   accountId(identity: CanonicalIdentity, derive: DeriveId): string;
+  /** The province's old ticket API, when it keeps one (adapters/legacy.ts). */
+  readonly legacy?: LegacyProtocol;
 }

@@ -5,17 +5,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
-import type { TongbanConfig } from '../config/defaults.ts';
-import { createAccountStore, createFindAccount } from './accounts/records.ts';
+import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
+import { createAccountStore } from './accounts/records.ts';
+import { createFindAccount } from './accounts/find-account.ts';
 import { cacheIdentities } from './accounts/cache.ts';
 import { createHealth } from './platform/health.ts';
 import { securityHeaders } from './platform/http/headers.ts';
-import { createInteractionRouter, errorBoundary } from './login/interactions.ts';
+import { strictTransport, trustForwardingFrom } from './platform/http/transport.ts';
+import { createInteractionRouter } from './login/routes.ts';
+import { createLegalPersonRouter } from './login/company-choice.ts';
+import { errorBoundary } from './platform/http/error-boundary.ts';
 import { loadKeys, watchSigningKeys } from './oidc/keys.ts';
-import { createLogger, type Logger } from './platform/log.ts';
+import { createLogger, requestLogging, type Logger } from './platform/log.ts';
+import { appCity, createMetrics, createMetricsListener, installProviderMetrics, meterNational, meterStore, provinceLabel, type Metrics } from './platform/metrics/index.ts';
 import { createNationalPlatform, type NationalPlatform } from './national/upstream.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createClaimsRelease } from './release/oidc.ts';
+import { brokerPathTable, createRateLimiters, installClientLimits, legacyServiceGuard, limiterConnectionOf, openLimiterBackend, rateLimitMiddleware } from './platform/rate-limit/index.ts';
+import { secretKeyOf } from './members/secrets.ts';
 import { guardStore } from './platform/storage/guard.ts';
 import { createStore } from './platform/storage/index.ts';
 import type { Store } from './platform/storage/types.ts';
@@ -23,14 +30,17 @@ import { createDerive } from './identity/subjects.ts';
 import { createLegacyBridge, legacyBridgeClients, type LegacyBridge } from './legacy/index.ts';
 import { createSingleLogout, type SingleLogout } from './logout/index.ts';
 import { createAccountPage } from './accounts/page.ts';
+import { createReleaseLog } from './release/release-log.ts';
 import { publishedKeys } from './oidc/key-ring.ts';
-import { createResourceServers, type ResourceRegistry } from './resources/index.ts';
-import { createLegalPersonRouter, createLegalPersons, type LegalPersons } from './legal-person/index.ts';
-import { createRegistryService, installRegistry, isClientActive, type RegistryService } from './members/index.ts';
+import { createResourceServers, type ResourceServerRecords } from './resources/index.ts';
+import { createLegalPersons, type LegalPersons } from './legal-person/index.ts';
+import { createMemberRegistry, isClientActive, type MemberRegistry } from './members/index.ts';
+import { createOidcAdapterFactory } from './oidc/adapter.ts';
+import { installProviderExtensions } from './oidc/extensions.ts';
 import { seedCities } from '../config/cities.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
-const shutdownGraceMs = 20_000;
+const { shutdownGraceMs } = tunables;
 
 export interface BrokerOptions {
   readonly logger?: Logger;
@@ -49,12 +59,16 @@ export interface Broker {
   readonly legacy: LegacyBridge;
   /** Single logout: its delivery queue (pending and given-up deliveries) and session records (docs/sso-logout.md). */
   readonly singleLogout: SingleLogout;
+  /** Prometheus metrics of this broker; `rateLimited(limit)` for the rate limits (docs/operators.md). */
+  readonly metrics: Metrics;
+  /** The scrape URL of the metrics listener while started with `metrics.enabled`. */
+  metricsUrl(): string | undefined;
   /** The resource servers (APIs) and their token-exchange routes (docs/relying-services.md). */
-  readonly resources: ResourceRegistry;
+  readonly resources: ResourceServerRecords;
   /** Legal-person logins; `checkActing` for the legacy bridges (docs/legal-persons.md). */
   readonly legalPersons: LegalPersons;
   /** Member cities, their apps and the operators (docs/operators.md). */
-  readonly registry: RegistryService;
+  readonly registry: MemberRegistry;
   /** Listens on config.listen (port 0 picks a free one); resolves with the bound URL. */
   start(): Promise<string>;
   /**
@@ -77,19 +91,28 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   }
   const ownsStore = !options.store;
   const rawStore = options.store ?? (await createStore(config.store, { logger, namespace: config.storeNamespace }));
-  const store = guardStore(rawStore, logger);
+  const metrics = createMetrics();
+  const store = guardStore(meterStore(rawStore, metrics), logger);
+  // Rate limits count in the same backend as the store, so a limit holds across every node.
+  const limiterLink = await limiterConnectionOf(rawStore.kind === 'memory' ? 'memory:' : config.store);
+  const rateLimits = createRateLimiters({
+    settings: config.rateLimits, logger,
+    backend: await openLimiterBackend(limiterLink.connection, config.storeNamespace),
+  });
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret);
   const accounts = cacheIdentities(createAccountStore(store));
   const release = createClaimsRelease(derive);
-  const national = options.national ?? createNationalPlatform({
+  // Who received what, for /account (and the audit trail once one is wired in: `audit` option).
+  const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session });
+  const national = meterNational(options.national ?? createNationalPlatform({
     issuer: config.national.issuer,
     clientId: config.national.clientId,
     clientSecret: config.national.clientSecret,
-    redirectUri: new URL('/national/callback', config.issuer).href,
+    redirectUri: new URL(routes.nationalCallback, config.issuer).href,
     timeoutMs: config.national.timeoutMs,
     logger,
-  });
+  }), metrics);
   const legalPersons = createLegalPersons({
     store, national, derive, logger,
     sessionTtlSeconds: config.ttl.session,
@@ -97,25 +120,48 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     grantTtlSeconds: config.ttl.grant,
   });
   // Member cities and their apps live in the store; the reference cities are added on first start.
-  const registry = createRegistryService({ store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients });
+  // Generated client, service and operator secrets are stored as HMACs under a key of the deployment secret.
+  const secretKey = secretKeyOf(keys.subjectSecret);
+  const registry = createMemberRegistry({
+    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
+    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+  });
   await registry.seed(seedCities);
   const resources = createResourceServers({
-    store, logger, derive, issuer: config.issuer,
+    store, logger, derive, issuer: config.issuer, secretKey,
     // The signing keys rotate at run time: the key watch below knows the current ones.
     signingKeys: () => publishedKeys(keyWatch.ring),
     isClientActive: isClientActive(registry),
-    isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.registry.app(clientId)) !== undefined,
+    isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.records.app(clientId)) !== undefined,
   });
-  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons }), resources, legalPersons, registry });
+  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry });
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
-  installRegistry(provider, { service: registry, logger });
-  // After the registry: the services' secret check wraps the apps' one.
-  resources.install(provider);
-  await resources.registry.applyConfigured(config.resources ?? [], { allowLoopbackHttp: config.mode === 'development' });
-  provider.proxy = config.mode === 'production';
+  // Before anything reads ctx.ip or ctx.protocol: forwarding headers only from trusted proxies; HSTS on https.
+  provider.use(trustForwardingFrom(config.proxy?.trusted ?? []));
+  provider.use(strictTransport(config.issuer));
+  // Next, so that every line logged for a request carries its id, and every route sees the metrics.
+  provider.use(requestLogging(logger));
+  installProviderMetrics(provider, metrics);
+  // Before every door (the admin API and legacy routes included): over a limit, nothing else runs.
+  provider.use(rateLimitMiddleware(rateLimits, brokerPathTable({
+    authorization: provider.pathFor('authorization'), registration: provider.pathFor('registration'),
+    token: provider.pathFor('token'), introspection: provider.pathFor('introspection'), revocation: provider.pathFor('revocation'),
+  })));
+  provider.use(legacyServiceGuard(rateLimits));
+  // Members, then resources: the list and its order are in oidc/extensions.ts.
+  installProviderExtensions(provider, { members: registry, resources, logger });
+  // Last wrapper of the client lookup and secret check, so it runs first: refused before any hashing.
+  installClientLimits(provider, rateLimits);
+  await resources.records.applyConfigured(config.resources ?? [], { allowLoopbackHttp: config.mode === 'development' });
+  // Forwarding headers are believed only from `proxy.trusted` (platform/http/transport.ts strips them otherwise).
+  provider.proxy = true;
   const keyWatch = watchSigningKeys({ provider, keys, logger, intervalMs: config.keys.refreshSeconds * 1000 });
-  const health = createHealth({ store });
+  const health = createHealth({
+    store,
+    storeTimeoutMs: tunables.readinessStoreTimeoutMs,
+    paths: { liveness: routes.healthz, readiness: routes.readyz },
+  });
 
   const router = createInteractionRouter({
     provider,
@@ -128,6 +174,9 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     sessionTtlSeconds: config.ttl.session,
     interactionTtlSeconds: config.ttl.interaction,
     legalPersons,
+    rateLimits,
+    cookiePrefix: config.cookiePrefix,
+    cityName: async (code) => (await registry.records.city(code))?.name,
   });
   provider.use(errorBoundary(logger));
   provider.use(health.middleware);
@@ -138,7 +187,12 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(legacy.routes());
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,
+    onDeliveryOutcome: (outcome, delivery) => {
+      void appCity(provider, delivery.clientId).then((city) => (outcome === 'delivered' ? metrics.logoutDelivered : metrics.logoutGivenUp)(provinceLabel(city)));
+    },
     issuer: config.issuer,
+    mode: config.mode,
+    cookiePrefix: config.cookiePrefix,
     nationalIssuer: config.national.issuer,
     nationalClientId: config.national.clientId,
     nationalTimeoutMs: config.national.timeoutMs,
@@ -152,9 +206,24 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   });
   provider.use(singleLogout.middleware);
   provider.use(singleLogout.router.routes());
-  provider.use(createAccountPage({ provider, logger }).routes());
+  provider.use(createAccountPage({ provider, logger, releases }).routes());
   // Back-channel logout deliveries queued in the store, by any node, are sent from here.
   singleLogout.start();
+  metrics.watchLogoutQueue(async () => {
+    const depth: Record<string, { waiting: number; oldestSeconds: number }> = {};
+    const now = Date.now();
+    for (const delivery of await singleLogout.queue.pending()) {
+      const province = provinceLabel(await appCity(provider, delivery.clientId));
+      const entry = (depth[province] ??= { waiting: 0, oldestSeconds: 0 });
+      entry.waiting += 1;
+      entry.oldestSeconds = Math.max(entry.oldestSeconds, (now - delivery.createdAt) / 1000);
+    }
+    return depth;
+  });
+  const metricsListener = config.metrics.enabled
+    ? createMetricsListener({ ...config.metrics.listen, path: config.metrics.path, metrics, logger })
+    : undefined;
+  let metricsUrl: string | undefined;
 
   provider.on('server_error', (_ctx, error: Error) => {
     logger.error('provider_server_error', { code: 'server_error', reason: error.name });
@@ -172,7 +241,9 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     logger,
     legacy,
     singleLogout,
-    resources: resources.registry,
+    metrics,
+    metricsUrl: () => metricsUrl,
+    resources: resources.records,
     legalPersons,
     registry,
     callback: () => provider.callback(),
@@ -184,15 +255,24 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
         if (stopping) res.setHeader('connection', 'close');
         void handle(req, res);
       });
-      server.keepAliveTimeout = 5000;
-      server.headersTimeout = 10_000;
-      server.requestTimeout = 30_000;
+      server.keepAliveTimeout = tunables.server.keepAliveTimeoutMs;
+      server.headersTimeout = tunables.server.headersTimeoutMs;
+      server.requestTimeout = tunables.server.requestTimeoutMs;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(config.listen.port, config.listen.host, () => resolve());
       });
       const { port } = server.address() as AddressInfo;
       logger.info('broker_listening', { issuer: config.issuer, port });
+      if (metricsListener) {
+        // A metrics port already taken stops the start: operators must not lose their metrics unnoticed.
+        metricsUrl = await metricsListener.start().catch(async (error: unknown) => {
+          const s = server!;
+          server = undefined;
+          await new Promise((resolve) => s.close(resolve));
+          throw error;
+        });
+      }
       return `http://${config.listen.host}:${port}`;
     },
     async stop() {
@@ -217,6 +297,10 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
           s.closeIdleConnections();
         });
       }
+      await metricsListener?.stop();
+      metricsUrl = undefined;
+      await rateLimits.close();
+      await limiterLink.close();
       if (ownsStore) await rawStore.close();
     },
   };

@@ -8,7 +8,7 @@
  * real keys and https issuers.
  */
 
-import type { ConfiguredResourceServer } from '../broker/resources/types.ts';
+import type { ConfiguredResourceServer } from './rules/resources.ts';
 
 export type Mode = 'development' | 'production';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -33,6 +33,8 @@ export interface ConfiguredClient {
   readonly first_party?: boolean;
   /** Legal-person logins: `person` (default) is `sub` with the company in `represents`, or `company` is `sub` with the person in `act` (docs/legal-persons.md). */
   readonly legal_person_subject?: 'person' | 'company';
+  /** The purpose the app states for each sensitive scope (`id_number`, `phone`, `legal_person`), shown on the consent page. */
+  readonly purposes?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -56,6 +58,51 @@ export interface ConfiguredLegacySystem {
   readonly suspended?: boolean;
 }
 
+/**
+ * One rate limit: at most `points` requests (or failures) in `durationSeconds`; the request over it
+ * gets 429 with Retry-After, and the key stays refused for `blockSeconds` (default: until the
+ * window ends). Counted in the store, so the limit holds across every broker node.
+ */
+export interface RateLimit {
+  readonly points: number;
+  readonly durationSeconds: number;
+  readonly blockSeconds?: number;
+}
+
+/** Every rate limit of the broker (docs/security.md lists them with their errors). */
+export interface RateLimits {
+  /** `false` turns every limit off (benchmarks of raw capacity only; never in production). */
+  readonly enabled: boolean;
+  /** Per client id, on the endpoints a client calls. */
+  readonly perClient: {
+    readonly token: RateLimit;
+    readonly introspection: RateLimit;
+    readonly revocation: RateLimit;
+    readonly userinfo: RateLimit;
+    /** RFC 7592 reads, updates and deletes of a registered app. */
+    readonly registration: RateLimit;
+  };
+  /** Per source address, on the doors people and operators use (one office NAT holds many people). */
+  readonly perAddress: {
+    readonly authorization: RateLimit;
+    readonly interactions: RateLimit;
+    readonly legacyLogin: RateLimit;
+    readonly adminApi: RateLimit;
+    /** RFC 7591 registrations (no client id yet). */
+    readonly registration: RateLimit;
+  };
+  /** Per person: logins of one national subject (keyed by a hash, never the subject itself). */
+  readonly perPerson: { readonly login: RateLimit };
+  /** Failed credentials: after a few, the client id / service / address is refused for a while. */
+  readonly failures: {
+    readonly clientSecretPerClient: RateLimit;
+    readonly clientSecretPerAddress: RateLimit;
+    readonly operatorKeyPerAddress: RateLimit;
+    readonly legacySignaturePerService: RateLimit;
+    readonly legacySignaturePerAddress: RateLimit;
+  };
+}
+
 export interface TongbanConfig {
   /** `development` or `production`. */
   readonly mode: Mode;
@@ -71,7 +118,21 @@ export interface TongbanConfig {
   readonly store: string;
   /** Prefix of every key in the store; deployments (or tests) sharing one server use different ones. */
   readonly storeNamespace: string;
+  /**
+   * Cryptographic suite: `international` (SHA-256, AES-256-GCM, ES256 audit checkpoints) or `gm`
+   * (国密: SM3, SM4, SM2; docs/privacy.md). A store keeps the suite it was first written under.
+   */
+  readonly crypto?: { readonly suite: 'international' | 'gm' };
   readonly logLevel: LogLevel;
+  /**
+   * Prometheus metrics (docs/operators.md, "Metrics"), on a listener of their own, never the public
+   * port: keep it on loopback or an operations network. `enabled: false` starts no listener.
+   */
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly listen: { readonly host: string; readonly port: number };
+    readonly path: string;
+  };
   readonly keys: {
     /** A JWKS file with private signing keys. Development generates keys into the store instead. */
     readonly signingKeysFile?: string;
@@ -79,6 +140,11 @@ export interface TongbanConfig {
     readonly cookieKeys?: readonly string[];
     /** Secret for pairwise subjects and provincial user ids (32+ characters in production). */
     readonly subjectSecret?: string;
+    /**
+     * Data keys that seal personal data at rest, `id:base64url-of-32-bytes`, newest first: the first
+     * seals, all open (docs/privacy.md). Required in production; development generates one into the store.
+     */
+    readonly dataKeys?: readonly string[];
     /** How often each node re-reads the signing key ring (store or file), seconds; see docs/scaling.md. */
     readonly refreshSeconds: number;
   };
@@ -125,16 +191,26 @@ export interface TongbanConfig {
     /** How long the record of a given-up delivery is kept for operators (seconds). */
     readonly givenUpRetentionSeconds: number;
   };
+  /**
+   * Reverse proxies in front of the broker: only requests from these addresses (IPs or CIDR ranges)
+   * may set `X-Forwarded-For`/`-Proto`/`-Host`; from any other peer those headers are dropped
+   * (docs/security.md, "Transport"). Empty: no proxy is believed.
+   */
+  readonly proxy?: { readonly trusted: readonly string[] };
+  /** Rate limits of every door (docs/security.md). */
+  readonly rateLimits: RateLimits;
 }
 
 export const defaults: TongbanConfig = {
   mode: 'development',
   issuer: 'http://127.0.0.1:3000',
   listen: { host: '127.0.0.1', port: 3000 },
+  proxy: { trusted: [] },
   dataDir: './data',
   store: 'sqlite:./data/tongban.sqlite',
   storeNamespace: 'tongban',
   logLevel: 'info',
+  metrics: { enabled: true, listen: { host: '127.0.0.1', port: 9464 }, path: '/metrics' },
   keys: { refreshSeconds: 5 },
   cookiePrefix: 'tongban',
   national: {
@@ -165,7 +241,116 @@ export const defaults: TongbanConfig = {
     deliveryTimeoutMs: 5000,
     givenUpRetentionSeconds: 30 * 24 * 3600,
   },
+  // A busy city portal makes a few token requests a second; these sit an order of magnitude above
+  // that, while a flood of 100 wrong secrets for one client in a minute is refused after the 10th.
+  rateLimits: {
+    enabled: true,
+    perClient: {
+      token: { points: 3000, durationSeconds: 60 },
+      introspection: { points: 12_000, durationSeconds: 60 },
+      revocation: { points: 3000, durationSeconds: 60 },
+      userinfo: { points: 6000, durationSeconds: 60 },
+      registration: { points: 60, durationSeconds: 60 },
+    },
+    perAddress: {
+      authorization: { points: 1200, durationSeconds: 60 },
+      interactions: { points: 2400, durationSeconds: 60 },
+      legacyLogin: { points: 1200, durationSeconds: 60 },
+      adminApi: { points: 600, durationSeconds: 60 },
+      registration: { points: 30, durationSeconds: 60 },
+    },
+    perPerson: { login: { points: 30, durationSeconds: 600 } },
+    failures: {
+      clientSecretPerClient: { points: 10, durationSeconds: 60, blockSeconds: 300 },
+      clientSecretPerAddress: { points: 30, durationSeconds: 60, blockSeconds: 300 },
+      operatorKeyPerAddress: { points: 10, durationSeconds: 300, blockSeconds: 900 },
+      legacySignaturePerService: { points: 10, durationSeconds: 60, blockSeconds: 300 },
+      legacySignaturePerAddress: { points: 30, durationSeconds: 60, blockSeconds: 300 },
+    },
+  },
 };
+
+/**
+ * Every path the broker serves, written once (as oidc-provider's `defaults.js` documents `routes`).
+ * Fixed, not configurable: clients, the national platform and provincial systems have these
+ * registered. Handlers, links and redirects read them from here.
+ */
+export const routes = {
+  /** oidc-provider's endpoints (its own defaults, passed to it as `routes`). */
+  oidc: {
+    authorization: '/auth',
+    backchannel_authentication: '/backchannel',
+    code_verification: '/device',
+    challenge: '/challenge',
+    device_authorization: '/device/auth',
+    end_session: '/session/end',
+    introspection: '/token/introspection',
+    jwks: '/jwks',
+    pushed_authorization_request: '/request',
+    registration: '/reg',
+    revocation: '/token/revocation',
+    token: '/token',
+    userinfo: '/me',
+    credential: '/credential',
+  },
+  /** The login pages of one interaction (`:uid` is oidc-provider's interaction id). */
+  interaction: {
+    /** Where oidc-provider sends the browser; the broker decides the next step. */
+    start: '/interaction/:uid',
+    consent: '/interaction/:uid/consent',
+    /** Leaves for the national platform (through a return from a legal-person choice). */
+    national: '/interaction/:uid/national',
+    /** Legal-person logins: the choice of the company to act for. */
+    company: '/interaction/:uid/company',
+  },
+  /** The national platform returns here (registered there as the broker's redirect URI). */
+  nationalCallback: '/national/callback',
+  /** The national platform's back-channel logout token arrives here. */
+  nationalBackchannelLogout: '/national/backchannel-logout',
+  /** The national platform sends the browser back here after its logout. */
+  nationalLoggedOut: '/national/logged-out',
+  /** A person's own page: what was released to which service. */
+  account: '/account',
+  /** Legacy logins come back here from the authorization endpoint. */
+  legacyReturn: '/legacy/return',
+  /** The operators' admin API (prefix of every admin path). */
+  admin: '/admin',
+  /** Liveness and readiness probes. */
+  healthz: '/healthz',
+  readyz: '/readyz',
+} as const;
+
+/** A route with its `:uid` filled (encoded): `routePath(routes.interaction.company, uid)`. */
+export function routePath(route: string, uid: string): string {
+  return route.replace(':uid', encodeURIComponent(uid));
+}
+
+/**
+ * Fixed tunables of the broker: tolerances, cache times and time-outs that are not configuration
+ * keys but are read from here, so none is written twice.
+ */
+export const tunables = {
+  /** Clock skew accepted on every JWT the broker or its parts verify and on stored lifetimes, seconds. */
+  clockToleranceSeconds: 5,
+  /** On stop, open connections get this long to finish before they are closed (ms). */
+  shutdownGraceMs: 20_000,
+  /** Node HTTP server time-outs (ms): idle keep-alive, request headers, whole request. */
+  server: { keepAliveTimeoutMs: 5000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 },
+  /** Bound of oidc-provider's own outbound calls (a client's jwks_uri, sector identifier), ms. */
+  providerFetchTimeoutMs: 2500,
+  /** Default bound of a guarded outbound exchange, redirects included, ms. */
+  outboundTimeoutMs: 5000,
+  /** Bound of the store check of `/readyz`, ms. */
+  readinessStoreTimeoutMs: 1000,
+  /** How long a node trusts its cached copy of an identity record, ms; and how many it keeps. */
+  accountCache: { ttlMs: 5000, maxEntries: 10_000 },
+  /** How often a node re-checks the resource-server registry for changes, ms. */
+  resourceRegistryRefreshMs: 1000,
+  /** The national platform's JWKS is not refetched more often than this for an unknown key, ms. */
+  nationalJwksCooldownMs: 30_000,
+  /** Another node is generating keys: the claim that stops two doing it expires after this, ms. */
+  keyGenerationClaimMs: 30_000,
+} as const;
 
 /** Environment variables and the key each sets. Lists are comma-separated. */
 export const environment: Readonly<Record<string, { readonly key: string; readonly type: 'string' | 'number' | 'list' }>> = {
@@ -173,13 +358,18 @@ export const environment: Readonly<Record<string, { readonly key: string; readon
   TONGBAN_ISSUER: { key: 'issuer', type: 'string' },
   TONGBAN_HOST: { key: 'listen.host', type: 'string' },
   TONGBAN_PORT: { key: 'listen.port', type: 'number' },
+  TONGBAN_PROXY_TRUSTED: { key: 'proxy.trusted', type: 'list' },
   TONGBAN_DATA_DIR: { key: 'dataDir', type: 'string' },
   TONGBAN_STORE: { key: 'store', type: 'string' },
   TONGBAN_STORE_NAMESPACE: { key: 'storeNamespace', type: 'string' },
   TONGBAN_LOG_LEVEL: { key: 'logLevel', type: 'string' },
+  TONGBAN_METRICS_HOST: { key: 'metrics.listen.host', type: 'string' },
+  TONGBAN_METRICS_PORT: { key: 'metrics.listen.port', type: 'number' },
   TONGBAN_SIGNING_KEYS_FILE: { key: 'keys.signingKeysFile', type: 'string' },
   TONGBAN_COOKIE_KEYS: { key: 'keys.cookieKeys', type: 'list' },
   TONGBAN_SUBJECT_SECRET: { key: 'keys.subjectSecret', type: 'string' },
+  TONGBAN_DATA_KEY: { key: 'keys.dataKeys', type: 'list' },
+  TONGBAN_CRYPTO_SUITE: { key: 'crypto.suite', type: 'string' },
   TONGBAN_KEYS_REFRESH_SECONDS: { key: 'keys.refreshSeconds', type: 'number' },
   TONGBAN_COOKIE_PREFIX: { key: 'cookiePrefix', type: 'string' },
   TONGBAN_NATIONAL_ISSUER: { key: 'national.issuer', type: 'string' },

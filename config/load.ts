@@ -3,14 +3,17 @@
  * whole result and reports every problem at once, each with its key.
  */
 import { readFileSync } from 'node:fs';
-import { TongbanError, ErrorCode } from '../broker/platform/errors.ts';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
-import { isLoopbackUrl } from '../broker/platform/http/urls.ts';
-import { checkAppUrl } from '../broker/members/policy.ts';
-import { validateLogoutSettings } from '../broker/logout/settings.ts';
-import { configuredLegacySystemsProblems } from '../broker/legacy/registry.ts';
-import { configuredResourceServersProblems } from '../broker/resources/registry.ts';
 import { defaults, environment, type TongbanConfig } from './defaults.ts';
+import { ConfigError } from './errors.ts';
+import { cryptoSuiteNames, parseDataKeys } from './rules/crypto.ts';
+import { configuredLegacySystemsProblems } from './rules/legacy-systems.ts';
+import { validateLogoutSettings } from './rules/logout.ts';
+import { trustedProxyProblems } from './rules/proxies.ts';
+import { configuredResourceServersProblems } from './rules/resources.ts';
+import { appUrlProblem, isLoopbackUrl } from './rules/urls.ts';
+
+export { ConfigError } from './errors.ts';
 
 export interface LoadOptions {
   /** Path of a JSON config file; defaults to `TONGBAN_CONFIG` when set. */
@@ -22,18 +25,6 @@ export interface LoadOptions {
 }
 
 export type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
-
-export class ConfigError extends TongbanError {
-  readonly problems: readonly string[];
-  constructor(problems: readonly string[]) {
-    super(ErrorCode.configInvalid, {
-      status: 500,
-      message: `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-    });
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
-}
 
 type Json = Record<string, unknown>;
 
@@ -112,6 +103,13 @@ function validate(config: Json, problems: string[]): void {
     problems.push('store: memory: is for unit tests only, not production');
   }
   if (!['debug', 'info', 'warn', 'error'].includes(c.logLevel)) problems.push('logLevel: must be debug, info, warn or error');
+  if (typeof c.metrics?.enabled !== 'boolean') problems.push('metrics.enabled: must be true or false');
+  if (typeof c.metrics?.listen?.host !== 'string' || c.metrics.listen.host === '') problems.push('metrics.listen.host: required');
+  if (!Number.isInteger(c.metrics?.listen?.port) || c.metrics.listen.port < 0 || c.metrics.listen.port > 65535) problems.push('metrics.listen.port: must be an integer 0–65535');
+  if (typeof c.metrics?.path !== 'string' || !/^\/[A-Za-z0-9/_.-]*$/.test(c.metrics.path)) problems.push('metrics.path: must be a path such as /metrics');
+  if (c.metrics?.enabled && c.metrics.listen.port !== 0 && c.metrics.listen.port === c.listen?.port && c.metrics.listen.host === c.listen?.host) {
+    problems.push('metrics.listen: must not be the public listener');
+  }
   if (typeof c.cookiePrefix !== 'string' || !/^[a-z][a-z0-9_-]{0,30}$/.test(c.cookiePrefix)) {
     problems.push('cookiePrefix: lower-case letters, digits, - and _ (max 31)');
   }
@@ -122,6 +120,11 @@ function validate(config: Json, problems: string[]): void {
   if (keys.subjectSecret !== undefined && (typeof keys.subjectSecret !== 'string' || keys.subjectSecret.length < 32)) {
     problems.push('keys.subjectSecret: must be 32+ characters');
   }
+  if (keys.dataKeys !== undefined) {
+    if (!Array.isArray(keys.dataKeys)) problems.push('keys.dataKeys: a list of "id:base64url" keys');
+    else if (keys.dataKeys.length) problems.push(...parseDataKeys(keys.dataKeys).problems);
+  }
+  if (c.crypto !== undefined && !cryptoSuiteNames.includes(c.crypto?.suite)) problems.push('crypto.suite: must be "international" or "gm"');
   if (!Number.isInteger(keys.refreshSeconds) || keys.refreshSeconds < 1 || keys.refreshSeconds > 3600) {
     problems.push('keys.refreshSeconds: must be an integer 1–3600');
   }
@@ -132,6 +135,7 @@ function validate(config: Json, problems: string[]): void {
     if (!keys.signingKeysFile) problems.push('keys.signingKeysFile: required in production (TONGBAN_SIGNING_KEYS_FILE)');
     if (!keys.cookieKeys?.length) problems.push('keys.cookieKeys: required in production (TONGBAN_COOKIE_KEYS)');
     if (!keys.subjectSecret) problems.push('keys.subjectSecret: required in production (TONGBAN_SUBJECT_SECRET)');
+    if (!keys.dataKeys?.length) problems.push('keys.dataKeys: required in production (TONGBAN_DATA_KEY)');
   }
   const national = c.national ?? ({} as TongbanConfig['national']);
   if (!isUrl(national.issuer)) problems.push('national.issuer: must be an http(s) URL');
@@ -148,6 +152,7 @@ function validate(config: Json, problems: string[]): void {
     if (!Number.isInteger(value) || (value as number) <= 0) problems.push(`ttl.${name}: must be a positive integer (seconds)`);
   }
   validateLogoutSettings(c.logout, problems);
+  problems.push(...trustedProxyProblems(c.proxy?.trusted));
   problems.push(...configuredLegacySystemsProblems(c.legacySystems, c.mode, c.clients));
   problems.push(...configuredResourceServersProblems(c.resources, c.mode));
   if (!Array.isArray(c.clients)) {
@@ -171,10 +176,10 @@ function validate(config: Json, problems: string[]): void {
     if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
       problems.push(`${at}.redirect_uris: at least one`);
     } else {
-      // The same rules as for apps registered at run time (broker/registry/policy.ts).
+      // The same rules as for apps registered at run time (broker/members/policy.ts).
       for (const uri of client.redirect_uris) {
-        const problem = checkAppUrl(uri, `${at}.redirect_uris`, c.mode);
-        if (problem) problems.push(`${problem.field}: ${problem.message}`);
+        const problem = appUrlProblem(uri, c.mode);
+        if (problem) problems.push(`${at}.redirect_uris: ${problem}`);
       }
     }
   });

@@ -1,14 +1,2 @@
-import { provinceAdapter } from '../define.ts';
-import { jiangsuAuthLevels, jiangsuMapping } from './mapping.ts';
-
-/** 江苏: 江苏政务服务网. */
-export const jiangsu = provinceAdapter({
-  id: 'jiangsu',
-  provinceCode: '320000',
-  name: '江苏',
-  platform: '江苏政务服务网',
-  sector: 'urn:tongban:sector:jiangsu',
-  mapping: jiangsuMapping,
-  assuranceScale: [0, 1, 2],
-  assurance: jiangsuAuthLevels,
-});
+/** 江苏's province adapter, as the adapter registry lists it. */
+export { jiangsu } from './adapter.ts';

@@ -2,15 +2,20 @@
  * 江苏 legacy ticket API (江苏政务服务网, in the style of a city platform's `auth/ticketValidate.do`):
  * `auth/login.do` sends a one-time ticket to the system's registered callback, and
  * `auth/ticketValidate.do` exchanges it for the person's fields in the Jiangsu dialect. Data and
- * pure functions; the broker serves it (broker/legacy/jiangsu.ts); docs/legacy.md documents it.
+ * pure functions written against the legacy-protocol contract (adapters/legacy.ts); the broker's
+ * legacy core serves it; docs/legacy.md documents it:
+ *
+ * - `GET /js/auth/login.do?app_id=…&return_url=…`: the broker login, then a one-time `ticket` to
+ *   the app's registered callback, with `return_url` echoed.
+ * - `GET|POST /js/auth/ticketValidate.do` with `app_id`, `timestamp`, `app_sign`, `ticket`: JSON
+ *   `{ code, msg, data }`, `data` holding the person in the Jiangsu dialect.
  */
 import { createHash } from 'node:crypto';
-
-/** Where the login entry sends the ticket: `ticket`, and the system's own return address as `return_url`. */
-export const jiangsuLegacyLogin = {
-  ticketParams: ['ticket'],
-  returnParam: 'return_url',
-} as const;
+import {
+  isReturnAddress, legacyServiceCodePattern, md5HexPattern, type LegacyBridgeApi, type LegacyFailure, type LegacyOutcome, type LegacyParams,
+  type LegacyProtocol,
+} from '../legacy.ts';
+import type { ClaimValue } from '../claim-value.ts';
 
 /** `code` values of `ticketValidate.do`. "0" is success; each failure has its own code. */
 export const jiangsuLegacyResults = {
@@ -41,3 +46,50 @@ export function parseJiangsuTimestamp(timestamp: string): number | undefined {
   return /^\d{13}$/.test(timestamp) ? Number(timestamp) : undefined;
 }
 
+
+interface Answer extends LegacyOutcome {
+  readonly result: JiangsuLegacyResult;
+  readonly data?: Readonly<Record<string, ClaimValue>>;
+}
+
+async function ticketValidate(params: LegacyParams, bridge: LegacyBridgeApi): Promise<Answer> {
+  const appId = params.get('app_id') ?? '';
+  const timestamp = params.get('timestamp') ?? '';
+  const appSign = params.get('app_sign') ?? '';
+  const ticket = params.get('ticket') ?? '';
+  if (!legacyServiceCodePattern.test(appId)) return { result: 'malformed', reason: 'app_id' };
+  const signedAt = parseJiangsuTimestamp(timestamp);
+  if (signedAt === undefined) return { result: 'malformed', reason: 'timestamp' };
+  if (!md5HexPattern.test(appSign)) return { result: 'malformed', reason: 'app_sign' };
+  if (!bridge.isCredential(ticket)) return { result: 'malformed', reason: 'ticket' };
+
+  const system = await bridge.caller(appId);
+  if (!system) return { result: 'unknownApp' };
+  const service = system.serviceCode;
+  if (!bridge.signatureMatches(jiangsuSign(appId, system.servicePassword, timestamp), appSign)) return { result: 'badSign', service };
+  if (!bridge.withinWindow(signedAt)) return { result: 'staleTimestamp', service };
+  const redeemed = await system.redeemTicket(ticket);
+  if (!redeemed) return { result: 'badTicket', service };
+  return { result: 'ok', service, data: redeemed.claims };
+}
+
+/** 江苏's legacy protocol, as the broker's legacy core serves it. */
+export const jiangsuLegacy: LegacyProtocol = {
+  loginPath: '/js/auth/login.do',
+  apiPath: '/js/auth/ticketValidate.do',
+  serviceCodeParam: 'app_id',
+  ticketParams: ['ticket'],
+  returnParam: 'return_url',
+  parseLogin(params) {
+    const appId = params.get('app_id') ?? '';
+    if (!legacyServiceCodePattern.test(appId)) return { malformed: 'app_id missing or malformed' };
+    const returnUrl = params.get('return_url');
+    if (returnUrl !== undefined && !isReturnAddress(returnUrl)) return { malformed: 'return_url malformed' };
+    return { serviceCode: appId, returnAddress: returnUrl };
+  },
+  call: ticketValidate,
+  respond(outcome: Answer | LegacyFailure) {
+    const { code, msg } = jiangsuLegacyResults[outcome.result];
+    return { code, method: 'ticketValidate', body: { code, msg, ...('data' in outcome && outcome.data ? { data: outcome.data } : {}) } };
+  },
+};

@@ -1,14 +1,2 @@
-import { provinceAdapter } from '../define.ts';
-import { shanghaiAuthLevels, shanghaiMapping } from './mapping.ts';
-
-/** 上海: 随申办 / 一网通办. */
-export const shanghai = provinceAdapter({
-  id: 'shanghai',
-  provinceCode: '310000',
-  name: '上海',
-  platform: '随申办 / 一网通办',
-  sector: 'urn:tongban:sector:shanghai',
-  mapping: shanghaiMapping,
-  assuranceScale: ['L1', 'L2', 'L3', 'L4'],
-  assurance: shanghaiAuthLevels,
-});
+/** 上海's province adapter, as the adapter registry lists it. */
+export { shanghai } from './adapter.ts';

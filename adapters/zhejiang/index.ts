@@ -1,14 +1,2 @@
-import { provinceAdapter } from '../define.ts';
-import { zhejiangAuthLevels, zhejiangMapping } from './mapping.ts';
-
-/** 浙江: 浙里办 / 浙江政务服务网. */
-export const zhejiang = provinceAdapter({
-  id: 'zhejiang',
-  provinceCode: '330000',
-  name: '浙江',
-  platform: '浙里办 / 浙江政务服务网',
-  sector: 'urn:tongban:sector:zhejiang',
-  mapping: zhejiangMapping,
-  assuranceScale: [1, 2, 3],
-  assurance: zhejiangAuthLevels,
-});
+/** 浙江's province adapter, as the adapter registry lists it. */
+export { zhejiang } from './adapter.ts';

@@ -1,17 +1,23 @@
 /**
  * 浙江 legacy ticket API (浙里办 / 浙江政务服务网): `sso/usp.do?action=ssoLogin` and
  * `sso/servlet/simpleauth` (`ticketValidation`, `getUserInfo`), as data and pure functions: the
- * parameter names, the signature, the time format, the result codes and the shape of the answers.
- * The broker serves it (broker/legacy/zhejiang.ts); docs/legacy.md is the reference for systems.
+ * parameter names, the signature, the time format, the result codes and the shape of the answers,
+ * written against the legacy-protocol contract (adapters/legacy.ts); the broker's legacy core
+ * serves it. docs/legacy.md is the reference for systems:
+ *
+ * - `GET /zj/sso/usp.do?action=ssoLogin&servicecode=…&goto=…` (or `redirectUrl=…`): the broker
+ *   login, then a one-time ticket to the system's registered callback as `ticket` and `st`, with
+ *   the return address echoed as `sp`.
+ * - `GET|POST /zj/sso/servlet/simpleauth?method=ticketValidation&servicecode&time&sign&st&datatype=json`
+ *   and `method=getUserInfo&servicecode&time&sign&token&datatype=json`: JSON with `result`
+ *   ("0" or a documented failure code) and `errmsg`.
  */
 import { createHash } from 'node:crypto';
-import type { ClaimValue } from '../types.ts';
-
-/** Where the login entry sends the ticket: `ticket` and `st` (same value), the return address as `sp`. */
-export const zhejiangLegacyLogin = {
-  ticketParams: ['ticket', 'st'],
-  returnParam: 'sp',
-} as const;
+import {
+  isReturnAddress, legacyServiceCodePattern, md5HexPattern, type LegacyBridgeApi, type LegacyFailure, type LegacyOutcome, type LegacyParams,
+  type LegacyProtocol,
+} from '../legacy.ts';
+import type { ClaimValue } from '../claim-value.ts';
 
 /** `result` codes of `simpleauth`. "0" is success; each failure has its own code. */
 export const zhejiangLegacyResults = {
@@ -70,3 +76,66 @@ export function zhejiangLegacyFields(claims: Readonly<Record<string, ClaimValue>
   }
   return out;
 }
+
+interface Answer extends LegacyOutcome {
+  readonly result: ZhejiangLegacyResult;
+  readonly fields?: Record<string, string>;
+  readonly method?: 'ticketValidation' | 'getUserInfo';
+}
+
+async function simpleauth(params: LegacyParams, bridge: LegacyBridgeApi): Promise<Answer> {
+  const method = params.get('method');
+  if (method !== 'ticketValidation' && method !== 'getUserInfo') return { result: 'malformed', reason: 'method' };
+  const datatype = params.get('datatype');
+  if (datatype !== undefined && datatype.toLowerCase() !== 'json') return { result: 'malformed', reason: 'datatype' };
+  const servicecode = params.get('servicecode') ?? '';
+  const time = params.get('time') ?? '';
+  const sign = params.get('sign') ?? '';
+  const credential = params.get(method === 'ticketValidation' ? 'st' : 'token') ?? '';
+  if (!legacyServiceCodePattern.test(servicecode)) return { result: 'malformed', reason: 'servicecode' };
+  const signedAt = parseZhejiangTime(time);
+  if (signedAt === undefined) return { result: 'malformed', reason: 'time' };
+  if (!md5HexPattern.test(sign)) return { result: 'malformed', reason: 'sign' };
+  if (!bridge.isCredential(credential)) return { result: 'malformed', reason: method === 'ticketValidation' ? 'st' : 'token' };
+
+  const system = await bridge.caller(servicecode);
+  if (!system) return { result: 'unknownService' };
+  const known: Pick<Answer, 'service' | 'method'> = { service: system.serviceCode, method };
+  if (!bridge.signatureMatches(zhejiangSign(servicecode, system.servicePassword, time), sign)) return { result: 'badSign', ...known };
+  if (!bridge.withinWindow(signedAt)) return { result: 'staleTime', ...known };
+
+  if (method === 'ticketValidation') {
+    const redeemed = await system.redeemTicket(credential);
+    if (!redeemed) return { result: 'badTicket', ...known };
+    const token = await redeemed.issueToken();
+    return { result: 'ok', ...known, fields: { token, ...zhejiangLegacyFields(redeemed.claims, zhejiangTicketFields), orgcoding: '' } };
+  }
+  const found = await system.findToken(credential);
+  if (!found) return { result: 'badToken', ...known };
+  return { result: 'ok', ...known, fields: zhejiangLegacyFields(found.claims) };
+}
+
+/** 浙江's legacy protocol, as the broker's legacy core serves it. */
+export const zhejiangLegacy: LegacyProtocol = {
+  loginPath: '/zj/sso/usp.do',
+  apiPath: '/zj/sso/servlet/simpleauth',
+  serviceCodeParam: 'servicecode',
+  ticketParams: ['ticket', 'st'],
+  returnParam: 'sp',
+  parseLogin(params) {
+    if (params.get('action') !== 'ssoLogin') return { malformed: 'action is not ssoLogin' };
+    const servicecode = params.get('servicecode') ?? '';
+    if (!legacyServiceCodePattern.test(servicecode)) return { malformed: 'servicecode missing or malformed' };
+    const goto = params.get('goto');
+    const redirectUrl = params.get('redirectUrl');
+    if (goto !== undefined && redirectUrl !== undefined && goto !== redirectUrl) return { malformed: 'goto and redirectUrl differ' };
+    const returnAddress = goto ?? redirectUrl;
+    if (returnAddress !== undefined && !isReturnAddress(returnAddress)) return { malformed: 'return address malformed' };
+    return { serviceCode: servicecode, returnAddress };
+  },
+  call: simpleauth,
+  respond(outcome: Answer | LegacyFailure) {
+    const { result, errmsg } = zhejiangLegacyResults[outcome.result];
+    return { code: result, method: 'method' in outcome ? outcome.method : undefined, body: { result, errmsg, ...('fields' in outcome ? outcome.fields : {}) } };
+  },
+};

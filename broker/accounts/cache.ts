@@ -10,6 +10,7 @@
  */
 import type { CanonicalIdentity } from '../identity/model.ts';
 import type { AccountStore } from './records.ts';
+import { tunables } from '../../config/defaults.ts';
 
 export interface CachedAccountStore extends AccountStore {
   /** The record as read at most `ttlMs` ago on this node, reading through on a miss. */
@@ -22,8 +23,8 @@ export interface IdentityCacheOptions {
 }
 
 export function cacheIdentities(accounts: AccountStore, options: IdentityCacheOptions = {}): CachedAccountStore {
-  const ttlMs = options.ttlMs ?? 5000;
-  const maxEntries = options.maxEntries ?? 10_000;
+  const ttlMs = options.ttlMs ?? tunables.accountCache.ttlMs;
+  const maxEntries = options.maxEntries ?? tunables.accountCache.maxEntries;
   const entries = new Map<string, { readonly identity: CanonicalIdentity; readonly until: number }>();
   // Bumped per account on every local save or removal: a read that started before must not fill.
   const changes = new Map<string, number>();

@@ -1,7 +1,8 @@
 /**
- * `/account`: the signed-in person's own view of their broker session — which provinces and apps it
- * reached (the session's authorizations) and at what assurance level — with one button that signs
- * out everywhere. The button posts to oidc-provider's own logout confirmation
+ * `/account`: the signed-in person's own view of their broker session — which apps, by province,
+ * really received their information (the release log: items and when), the sensitive items each
+ * app holds consent for with a button to withdraw it ("撤回", from the next token on), and the
+ * assurance level — with one button that signs out everywhere. The button posts to oidc-provider's own logout confirmation
  * (`/session/end/confirm`, `logout=yes`), so it runs exactly the single logout a portal starts:
  * every app is sent a back-channel logout token and the national session ends too.
  */
@@ -14,14 +15,29 @@ import { levelOfAcr } from '../identity/assurance.ts';
 import { provinceOf } from '../identity/identifiers.ts';
 import type { Logger } from '../platform/log.ts';
 import { html, page, type Html } from '../platform/pages/layout.ts';
-import { cityOf } from '../release/oidc.ts';
+import { routes } from '../../config/defaults.ts';
+import { cityOf } from '../release/sectors.ts';
+import type { ReleaseLog, ReleaseNote } from '../release/release-log.ts';
+import { grantedSensitive, refuse, sensitiveLabels, type SensitiveScope } from '../release/sensitive.ts';
+import { readForm } from '../platform/http/body.ts';
 
-export const accountPagePath = '/account';
+export const accountPagePath = routes.account;
+export const withdrawConsentPath = `${routes.account}/withdraw`;
 
 interface AppSeen {
   readonly clientId: string;
   readonly name: string;
+  readonly note: ReleaseNote;
+  /** Sensitive items the app holds consent for now (withdrawable). */
+  readonly consented: SensitiveScope[];
 }
+
+const itemLabels: Record<string, { zh: string; en: string }> = {
+  openid: { zh: '用户标识', en: 'identifier' },
+  profile: { zh: '姓名等基本信息', en: 'name and basic details' },
+  offline_access: { zh: '离线访问', en: 'offline access' },
+  ...sensitiveLabels,
+};
 
 interface ProvinceSeen {
   readonly code: string;
@@ -46,9 +62,11 @@ function chinaTime(epochSeconds: number | undefined): string {
 export interface AccountPageOptions {
   readonly provider: Provider;
   readonly logger: Logger;
+  /** Who received what (release/release-log.ts); without it no app is listed. */
+  readonly releases?: ReleaseLog;
 }
 
-export function createAccountPage({ provider, logger }: AccountPageOptions): Router {
+export function createAccountPage({ provider, logger, releases }: AccountPageOptions): Router {
   const router = new Router();
 
   router.get(accountPagePath, async (ctx) => {
@@ -66,7 +84,9 @@ export function createAccountPage({ provider, logger }: AccountPageOptions): Rou
     }
 
     const provinces = new Map<string, ProvinceSeen>();
-    for (const clientId of Object.keys(session.authorizations ?? {})) {
+    // Only apps that really received tokens: an app that refused the person is not listed.
+    for (const note of releases ? await releases.list(session.accountId) : []) {
+      const { clientId } = note;
       const client = await provider.Client.find(clientId).catch(() => undefined);
       const city = cityOf(client);
       const code = city ? provinceOf(city) : 'unknown';
@@ -82,7 +102,9 @@ export function createAccountPage({ provider, logger }: AccountPageOptions): Rou
         };
         provinces.set(code, province);
       }
-      province.apps.push({ clientId, name: client?.clientName ?? clientId });
+      const grantId = session.grantIdFor(clientId);
+      const grant = grantId ? await provider.Grant.find(grantId) : undefined;
+      province.apps.push({ clientId, name: client?.clientName ?? clientId, note, consented: grant ? grantedSensitive(grant) : [] });
     }
 
     // A fresh logout secret for the form below, as oidc-provider's own logout page makes one.
@@ -93,14 +115,14 @@ export function createAccountPage({ provider, logger }: AccountPageOptions): Rou
     const level = session.acr ? levelOfAcr(session.acr) : undefined;
     const levelText = level ? levelNames[level] : undefined;
     const list: Html[] = [...provinces.values()].map((p) => html`<li class="province" data-province="${p.code}"><strong>${p.name}</strong> <span class="en">· ${p.nameEn}${p.platform ? html` · ${p.platform}` : ''}</span>
-<ul>${p.apps.map((app) => html`<li class="app" data-client="${app.clientId}">${app.name}</li>`)}</ul></li>`);
+<ul>${p.apps.map((app) => appItem(app, secret))}</ul></li>`);
     logger.debug('account_page_shown', { provinces: provinces.size });
     ctx.body = page({
       title: '我的登录',
       titleEn: 'Your sign-in',
       body: html`<p>您已通过国家政务服务平台登录${levelText ? html`，实名等级：<strong id="level">${levelText.zh}</strong>` : ''}；登录时间 ${chinaTime(session.loginTs)}（北京时间）。</p>
 <p class="en">You signed in through the national government service platform${levelText ? html` (assurance: ${levelText.en})` : ''} at ${chinaTime(session.loginTs)} (China time).</p>
-<h2 style="font-size:1.05rem">本次登录已访问的地区和应用 <span class="en">· Provinces and apps this sign-in reached</span></h2>
+<h2 style="font-size:1.05rem">已获得您信息的地区和应用 <span class="en">· Provinces and apps that received your information</span></h2>
 ${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">尚未访问任何应用。 <span class="en">· No app yet.</span></p>`}
 <form id="logout-everywhere" method="post" action="${new URL(provider.urlFor('end_session_confirm')).pathname}">
 <input type="hidden" name="xsrf" value="${secret}">
@@ -111,5 +133,39 @@ ${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">
     });
   });
 
+  // 撤回: the app's grant rejects its sensitive items, so the next token, refresh or userinfo
+  // answer no longer carries them; a later sign-in asks the person again.
+  router.post(withdrawConsentPath, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    const session = await provider.Session.get(ctx);
+    const form = await readForm(ctx);
+    const secret = (session.state as { secret?: unknown } | undefined)?.secret;
+    if (!session.accountId || typeof secret !== 'string' || form.get('xsrf') !== secret) {
+      ctx.status = 303;
+      ctx.redirect(accountPagePath);
+      return;
+    }
+    const clientId = form.get('client') ?? '';
+    const grantId = session.grantIdFor(clientId);
+    const grant = grantId ? await provider.Grant.find(grantId) : undefined;
+    if (grant) {
+      const withdrawn = grantedSensitive(grant);
+      refuse(grant, withdrawn);
+      await grant.save();
+      logger.info('consent_withdrawn', { client: clientId, items: withdrawn.join(' ') });
+    }
+    ctx.status = 303;
+    ctx.redirect(accountPagePath);
+  });
+
   return router;
+}
+
+function appItem(app: AppSeen, secret: string): Html {
+  const items = app.note.items.filter((item) => item !== 'openid');
+  return html`<li class="app" data-client="${app.clientId}">${app.name}
+<span class="items">${items.map((item, i) => html`${i ? '、' : ''}<span class="item" data-item="${item}">${itemLabels[item]?.zh ?? item}</span>`)}</span>
+<span class="when">（${chinaTime(app.note.first)}${app.note.last !== app.note.first ? html` — ${chinaTime(app.note.last)}` : ''}）</span>
+${app.consented.length ? html`<form class="withdraw" id="withdraw-${app.clientId}" method="post" action="${withdrawConsentPath}"><input type="hidden" name="xsrf" value="${secret}"><input type="hidden" name="client" value="${app.clientId}">
+<button type="submit" class="secondary">撤回敏感信息授权 · Withdraw consent (${app.consented.map((s) => sensitiveLabels[s].en).join(', ')})</button></form>` : ''}</li>`;
 }

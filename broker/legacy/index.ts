@@ -1,28 +1,5 @@
-/**
- * The legacy ticket bridges (Zhejiang `usp.do` / `simpleauth`, Jiangsu `login.do` /
- * `ticketValidate.do`), wired together. `createBroker` mounts the routes; the bridge clients are
- * added to the provider's clients before it is built. docs/legacy.md documents the APIs.
- *
- * @example
- * const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, ... });
- * const legacy = createLegacyBridge({ provider, store, accounts, derive, logger, config });
- * provider.use(legacy.routes());
- */
-import Router from '@koa/router';
-import type { Middleware } from 'koa';
-import type Provider from 'oidc-provider';
-import type { TongbanConfig } from '../../config/defaults.ts';
-import type { AccountStore } from '../accounts/records.ts';
-import type { Logger } from '../platform/log.ts';
-import type { Store } from '../platform/storage/types.ts';
-import type { Derive } from '../identity/subjects.ts';
-import { createLegacyCredentials, revokeLegacyTokensForAccount, revokeLegacyTokensForSession } from './credentials.ts';
-import { mountJiangsuLegacy } from './jiangsu.ts';
-import { createLegacyLogin } from './login.ts';
-import { createLegacyRegistry, type LegacyRegistry } from './registry.ts';
-import { createLegacyRelease } from '../release/legacy.ts';
-import { mountZhejiangLegacy } from './zhejiang.ts';
-
+/** The legacy ticket bridges' public surface: the bridge, its registry, login and credentials. */
+export { createLegacyBridge, type LegacyBridge, type LegacyBridgeOptions } from './bridge.ts';
 export { revokeLegacyTokensForAccount, revokeLegacyTokensForSession, type LegacyGrant } from './credentials.ts';
 export { bridgeClientId, legacyBridgeClients, legacyReturnPath, LegacyLoginCode } from './login.ts';
 export { legacyTimeWindowMs } from './protocol.ts';
@@ -30,56 +7,3 @@ export {
   configuredLegacySystemsProblems, createLegacyRegistry, legacyProvinces, LegacyRegistryCode, LegacyRegistryError, legacyScopes,
   legacySystemProblems, type LegacyProvince, type LegacyRegistry, type LegacyScope, type LegacySystem, type LegacySystemView,
 } from './registry.ts';
-
-export interface LegacyBridgeOptions {
-  readonly provider: Provider;
-  readonly store: Store;
-  readonly accounts: AccountStore;
-  readonly derive: Derive;
-  readonly logger: Logger;
-  readonly config: TongbanConfig;
-  /** Epoch milliseconds (tests). */
-  readonly now?: () => number;
-}
-
-export interface LegacyBridge {
-  readonly registry: LegacyRegistry;
-  /** The legacy routes, as koa middleware for `provider.use`. */
-  routes(): Middleware;
-  /** Ends every legacy ticket and token of a broker account; how many were alive. */
-  revokeForAccount(accountId: string): Promise<number>;
-  /** Ends every legacy ticket and token issued from a broker session (its uid). */
-  revokeForSession(sessionUid: string): Promise<number>;
-}
-
-export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
-  const { provider, store, accounts, derive, logger, config } = options;
-  const now = options.now ?? Date.now;
-  const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
-  const credentials = createLegacyCredentials(store, {
-    ticketTtlSeconds: config.ttl.legacyTicket,
-    tokenTtlSeconds: config.ttl.legacyToken,
-    now,
-  });
-  const login = createLegacyLogin({
-    provider,
-    store,
-    logger,
-    issuer: config.issuer,
-    cookiePrefix: config.cookiePrefix,
-    interactionTtlSeconds: config.ttl.interaction,
-    registry,
-    credentials,
-  });
-  const services = { registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now };
-  const router = new Router();
-  login.mount(router);
-  mountZhejiangLegacy(router, services);
-  mountJiangsuLegacy(router, services);
-  return {
-    registry,
-    routes: () => router.routes() as unknown as Middleware,
-    revokeForAccount: (accountId) => revokeLegacyTokensForAccount(store, accountId),
-    revokeForSession: (sessionUid) => revokeLegacyTokensForSession(store, sessionUid),
-  };
-}

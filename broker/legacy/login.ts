@@ -12,24 +12,17 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
-import { adapterById } from '../../adapters/registry.ts';
-import { jiangsuLegacyLogin } from '../../adapters/jiangsu/legacy.ts';
-import { zhejiangLegacyLogin } from '../../adapters/zhejiang/legacy.ts';
-import { TongbanError } from '../platform/errors.ts';
+import { adapterById, legacyAdapters } from '../../adapters/registry.ts';
+import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { Derive } from '../identity/subjects.ts';
 import type { LegacyCredentials } from './credentials.ts';
-import { legacyProvinces, legacyScopes, type LegacyProvince, type LegacyRegistry, type LegacySystem } from './registry.ts';
+import { legacyScopes, type LegacyProvince, type LegacyRegistry, type LegacySystem } from './registry.ts';
+import { routes } from '../../config/defaults.ts';
 
 /** The broker route the bridge clients' authorization responses come back to. */
-export const legacyReturnPath = '/legacy/return';
-
-/** How each province hands the ticket to a system's callback. */
-const loginDialects: Record<LegacyProvince, { readonly ticketParams: readonly string[]; readonly returnParam: string }> = {
-  zhejiang: zhejiangLegacyLogin,
-  jiangsu: jiangsuLegacyLogin,
-};
+export const legacyReturnPath = routes.legacyReturn;
 
 export function bridgeClientId(province: LegacyProvince): string {
   return `tongban-legacy-${province}`;
@@ -41,9 +34,8 @@ export function bridgeClientId(province: LegacyProvince): string {
  * their only redirect URI is the broker's own return route.
  */
 export function legacyBridgeClients(config: TongbanConfig, derive: Derive): ConfiguredClient[] {
-  return legacyProvinces.map((province) => {
-    const adapter = adapterById(province)!;
-    const clientId = bridgeClientId(province);
+  return legacyAdapters().map((adapter) => {
+    const clientId = bridgeClientId(adapter.id);
     return {
       client_id: clientId,
       client_secret: derive('tongban:legacy-bridge', clientId),
@@ -86,11 +78,6 @@ export interface LegacyLogin {
   mount(router: Router): void;
 }
 
-/** A return address a system passes (`goto`, `redirectUrl`, `return_url`): bounded printable text. */
-export function isReturnAddress(value: string): boolean {
-  return value.length <= 2048 && !/\p{Cc}/u.test(value);
-}
-
 export const LegacyLoginCode = {
   unknownSystem: 'legacy_unknown_system',
   invalidRequest: 'legacy_invalid_request',
@@ -99,21 +86,11 @@ export const LegacyLoginCode = {
 } as const;
 
 export function unknownSystem(detail: string): TongbanError {
-  return new TongbanError(LegacyLoginCode.unknownSystem, {
-    status: 400,
-    message: 'The service that sent you here is not registered for single sign-on, or has been suspended.',
-    messageZh: '将您引导至此的业务系统未登记统一身份认证，或已被停用。',
-    detail,
-  });
+  return tongbanError(LegacyLoginCode.unknownSystem, { detail });
 }
 
 export function invalidLegacyRequest(detail: string): TongbanError {
-  return new TongbanError(LegacyLoginCode.invalidRequest, {
-    status: 400,
-    message: 'The login request from the service is incomplete or malformed.',
-    messageZh: '业务系统发来的登录请求不完整或格式不正确。',
-    detail,
-  });
+  return tongbanError(LegacyLoginCode.invalidRequest, { detail });
 }
 
 export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
@@ -123,12 +100,7 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
   // One cookie per login in progress, so two tabs logging into two systems do not clash.
   const cookieName = (state: string) => `${options.cookiePrefix}_legacy_${state.slice(0, 16)}`;
 
-  const stateError = (detail: string) => new TongbanError(LegacyLoginCode.stateMismatch, {
-    status: 400,
-    message: 'This return does not belong to a login in progress in this browser.',
-    messageZh: '此次返回与本浏览器中进行的登录不符，已拒绝。请返回业务系统重新登录。',
-    detail,
-  });
+  const stateError = (detail: string) => tongbanError(LegacyLoginCode.stateMismatch, { detail });
 
   /** Redeems the authorization code the way the token endpoint would, without issuing tokens. */
   async function redeem(value: string, clientId: string, codeVerifier: string) {
@@ -160,7 +132,7 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
       ctx.cookies.set(cookieName(state), state, {
         path: legacyReturnPath, httpOnly: true, sameSite: 'lax', signed: true, secure: ctx.secure, maxAge: ttlMs, overwrite: true,
       });
-      const auth = new URL('/auth', issuer);
+      const auth = new URL(routes.oidc.authorization, issuer);
       auth.search = new URLSearchParams({
         client_id: bridgeClientId(system.province),
         response_type: 'code',
@@ -193,12 +165,7 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
 
         if (typeof ctx.query.error === 'string') {
           const denied = ctx.query.error === 'access_denied';
-          throw new TongbanError(LegacyLoginCode.loginFailed, {
-            status: denied ? 403 : 400,
-            message: 'The login was not completed; go back to the service and try again.',
-            messageZh: '登录未完成，请返回业务系统重新登录。',
-            detail: `authorization error ${ctx.query.error.slice(0, 64)}`,
-          });
+          throw tongbanError(denied ? 'legacy_login_denied' : LegacyLoginCode.loginFailed, { detail: `authorization error ${ctx.query.error.slice(0, 64)}` });
         }
         const system = await registry.get(pending.province, pending.serviceCode);
         if (!system || system.suspended) throw unknownSystem('system removed or suspended during login');
@@ -212,7 +179,7 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
         if (!redeemed) throw stateError('authorization code not redeemable');
 
         const ticket = await credentials.issueTicket({ province: system.province, serviceCode: system.serviceCode, ...redeemed });
-        const dialect = loginDialects[system.province];
+        const dialect = adapterById(system.province)!.legacy!;
         const target = new URL(system.callbackUrl);
         for (const name of dialect.ticketParams) target.searchParams.set(name, ticket);
         if (pending.returnAddress !== undefined) target.searchParams.set(dialect.returnParam, pending.returnAddress);

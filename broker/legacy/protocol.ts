@@ -4,8 +4,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import type { LegacyFailure, LegacyOutcome, LegacyResponse } from '../../adapters/legacy.ts';
 import { readBody } from '../platform/http/body.ts';
 import type { Logger } from '../platform/log.ts';
+import { metricsOf } from '../platform/metrics/index.ts';
 import { isStoreUnavailable } from '../platform/storage/guard.ts';
 
 /** A signed `time` / `timestamp` more than this far from the broker's clock is refused. */
@@ -38,9 +40,6 @@ export async function legacyParams(ctx: Context): Promise<Map<string, string> | 
   return duplicate ? undefined : params;
 }
 
-/** A lower-case hex MD5 digest as a client may send it (either case). */
-export const md5HexPattern = /^[0-9a-fA-F]{32}$/;
-
 /** Compares an expected hex digest with a given one in constant time. */
 export function signatureMatches(expectedHex: string, givenHex: string): boolean {
   const expected = Buffer.from(expectedHex, 'utf8');
@@ -53,40 +52,19 @@ export function withinWindow(epochMs: number, now: number): boolean {
   return Math.abs(now - epochMs) <= legacyTimeWindowMs;
 }
 
-/** What a legacy call came to: `result` names an entry of the province's result table. */
-export interface LegacyOutcome {
-  readonly result: string;
-  /** Why, for the log only: never a parameter value. */
-  readonly reason?: string;
-  /** The registered system that called, once known. */
-  readonly service?: string;
-}
-
-/** A call that threw: store trouble is `unavailable`, anything else `internal`. */
-export interface LegacyFailure extends LegacyOutcome {
-  readonly result: 'unavailable' | 'internal';
-}
-
-/** The province's answer to an outcome: its result code (also logged), the method for the log, the JSON body. */
-export interface LegacyResponse {
-  readonly code: string;
-  readonly method?: string;
-  readonly body: Record<string, unknown>;
-}
-
 /**
  * Answers one legacy API call as uncached JSON: 503 when the store is unavailable, 500 for any
  * other failure, 200 otherwise (the result code says the rest); one log line per call.
  */
-export async function answerLegacyCall<O extends LegacyOutcome>(
+export async function answerLegacyCall(
   ctx: Context,
   logger: Logger,
   province: string,
-  call: (ctx: Context) => Promise<O>,
-  respond: (outcome: O | LegacyFailure) => LegacyResponse,
+  call: (ctx: Context) => Promise<LegacyOutcome>,
+  respond: (outcome: LegacyOutcome) => LegacyResponse,
 ): Promise<void> {
   ctx.set('cache-control', 'no-store');
-  let outcome: O | LegacyFailure;
+  let outcome: LegacyOutcome | LegacyFailure;
   try {
     outcome = await call(ctx);
   } catch (error) {
@@ -95,8 +73,11 @@ export async function answerLegacyCall<O extends LegacyOutcome>(
       : { result: 'internal', reason: (error as Error)?.name ?? 'unknown' };
   }
   const { code, method, body } = respond(outcome);
+  // For the rate limits (platform/rate-limit/middleware.ts): a wrong signature counts as a failure.
+  ctx.state.legacyOutcome = { result: outcome.result, service: outcome.service };
   const level = outcome.result === 'internal' ? 'error' : outcome.result === 'ok' ? 'info' : 'warn';
   logger[level]('legacy_call', { province, service: outcome.service, method, result: code, reason: outcome.reason });
+  metricsOf(ctx)?.legacyValidation(province, method, outcome.result);
   ctx.status = outcome.result === 'unavailable' ? 503 : outcome.result === 'internal' ? 500 : 200;
   ctx.type = 'application/json';
   ctx.body = body;

@@ -8,20 +8,19 @@
  * const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
  * await registry.register({ province: 'zhejiang', city: '330400', serviceCode: 'jx-gjj', ... });
  */
-import { isLoopbackHost } from '../platform/http/urls.ts';
+import { legacyServiceCodePattern } from '../../adapters/legacy.ts';
+import { isLegacyProvince } from '../../adapters/registry.ts';
 import type { ConfiguredLegacySystem, Mode } from '../../config/defaults.ts';
-import { adapterForDivision } from '../../adapters/registry.ts';
-import { TongbanError } from '../platform/errors.ts';
-import { isDivisionCode } from '../identity/identifiers.ts';
+import { legacySystemProblems, type LegacyScope } from '../../config/rules/legacy-systems.ts';
+import { TongbanError, type ErrorKey } from '../platform/errors.ts';
 import type { Store } from '../platform/storage/types.ts';
 
-/** The provinces with a legacy ticket API. */
-export const legacyProvinces = ['zhejiang', 'jiangsu'] as const;
-export type LegacyProvince = (typeof legacyProvinces)[number];
+export { legacyServiceCodePattern } from '../../adapters/legacy.ts';
+export { isLegacyProvince, legacyProvinces } from '../../adapters/registry.ts';
+export { configuredLegacySystemsProblems, legacyScopes, legacySystemProblems, type LegacyScope } from '../../config/rules/legacy-systems.ts';
 
-/** What a legacy system may receive beside its user id (`openid` is implied). */
-export const legacyScopes = ['profile', 'phone', 'id_number'] as const;
-export type LegacyScope = (typeof legacyScopes)[number];
+/** The id of a province with a legacy ticket API (adapters/registry.ts lists them). */
+export type LegacyProvince = string;
 
 export interface LegacySystem {
   readonly province: LegacyProvince;
@@ -39,87 +38,6 @@ export interface LegacySystem {
 
 /** A system as listed to operators: everything but the password. */
 export type LegacySystemView = Omit<LegacySystem, 'servicePassword'>;
-
-export const legacyServiceCodePattern = /^[A-Za-z0-9_.-]{1,64}$/;
-const minimumPasswordLength = 16;
-
-export function isLegacyProvince(value: unknown): value is LegacyProvince {
-  return typeof value === 'string' && (legacyProvinces as readonly string[]).includes(value);
-}
-
-/**
- * Every problem of a system description, each prefixed with `at` and the field. An empty list
- * means it can be registered.
- */
-export function legacySystemProblems(value: unknown, mode: Mode, at = 'legacySystem'): string[] {
-  const problems: string[] = [];
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: must be an object`];
-  const s = value as Record<string, unknown>;
-  if (!isLegacyProvince(s.province)) problems.push(`${at}.province: must be one of ${legacyProvinces.join(', ')}`);
-  if (typeof s.city !== 'string' || !isDivisionCode(s.city)) {
-    problems.push(`${at}.city: must be a 6-digit GB/T 2260 division code`);
-  } else if (isLegacyProvince(s.province) && adapterForDivision(s.city)?.id !== s.province) {
-    problems.push(`${at}.city: ${s.city} is not in ${s.province}`);
-  }
-  if (typeof s.serviceCode !== 'string' || !legacyServiceCodePattern.test(s.serviceCode)) {
-    problems.push(`${at}.serviceCode: 1-64 characters of A-Z a-z 0-9 _ . -`);
-  }
-  if (typeof s.name !== 'string' || s.name.trim() === '' || s.name.length > 100) problems.push(`${at}.name: required, at most 100 characters`);
-  if (typeof s.callbackUrl !== 'string') {
-    problems.push(`${at}.callbackUrl: required`);
-  } else {
-    let url: URL | undefined;
-    try {
-      url = new URL(s.callbackUrl);
-    } catch {
-      problems.push(`${at}.callbackUrl: not a URL`);
-    }
-    if (url) {
-      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && mode === 'development' && isLoopbackHost(url))) {
-        problems.push(`${at}.callbackUrl: must be https (loopback http only in development)`);
-      }
-      if (s.callbackUrl.includes('#') || url.username || url.password) problems.push(`${at}.callbackUrl: no fragment or credentials`);
-    }
-  }
-  if (typeof s.servicePassword !== 'string' || s.servicePassword.length < minimumPasswordLength
-    || s.servicePassword.length > 256 || !/^[\x21-\x7e]+$/.test(s.servicePassword)) {
-    problems.push(`${at}.servicePassword: ${minimumPasswordLength}-256 printable ASCII characters`);
-  }
-  if (!Array.isArray(s.scopes) || s.scopes.some((scope) => scope !== 'openid' && !(legacyScopes as readonly unknown[]).includes(scope))) {
-    problems.push(`${at}.scopes: a list of ${legacyScopes.join(', ')}`);
-  }
-  if (s.suspended !== undefined && typeof s.suspended !== 'boolean') problems.push(`${at}.suspended: must be a boolean`);
-  return problems;
-}
-
-/**
- * Problems of the `legacySystems` configuration list (config/load.ts), and configured clients
- * that take the bridge clients' reserved ids.
- */
-export function configuredLegacySystemsProblems(list: unknown, mode: Mode, clients: unknown = []): string[] {
-  const problems: string[] = [];
-  if (Array.isArray(clients)) {
-    clients.forEach((client: { client_id?: unknown } | null, i) => {
-      if (typeof client?.client_id === 'string' && client.client_id.startsWith('tongban-legacy-')) {
-        problems.push(`clients[${i}].client_id: the prefix "tongban-legacy-" is reserved for the legacy bridges`);
-      }
-    });
-  }
-  if (list === undefined) return problems;
-  if (!Array.isArray(list)) return [...problems, 'legacySystems: must be a list'];
-  const seen = new Set<string>();
-  list.forEach((entry, i) => {
-    const at = `legacySystems[${i}]`;
-    problems.push(...legacySystemProblems(entry, mode, at));
-    const s = entry as Partial<ConfiguredLegacySystem> | null;
-    if (s && typeof s.province === 'string' && typeof s.serviceCode === 'string') {
-      const key = `${s.province}:${s.serviceCode}`;
-      if (seen.has(key)) problems.push(`${at}.serviceCode: duplicate "${s.serviceCode}" in ${s.province}`);
-      seen.add(key);
-    }
-  });
-  return problems;
-}
 
 function normalise(s: ConfiguredLegacySystem, source: LegacySystem['source']): LegacySystem {
   return {
@@ -142,8 +60,9 @@ export function viewOf(system: LegacySystem): LegacySystemView {
 
 export class LegacyRegistryError extends TongbanError {
   readonly problems: readonly string[];
-  constructor(code: string, message: string, problems: readonly string[] = []) {
-    super(code, { status: 400, message, detail: problems.join('; ') });
+  /** `key` names the catalogue entry (its code, status and wording); `problems` go to the log. */
+  constructor(key: ErrorKey, problems: readonly string[] = []) {
+    super(key, { detail: problems.join('; ') });
     this.name = 'LegacyRegistryError';
     this.problems = problems;
   }
@@ -195,16 +114,16 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
     get,
     async register(system, options = {}) {
       const problems = legacySystemProblems(system, mode);
-      if (problems.length) throw new LegacyRegistryError(LegacyRegistryCode.invalid, 'The legacy system description is invalid.', problems);
+      if (problems.length) throw new LegacyRegistryError(LegacyRegistryCode.invalid, problems);
       const key = `${system.province}:${system.serviceCode}`;
-      if (fromConfig.has(key)) throw new LegacyRegistryError(LegacyRegistryCode.configured, 'This service code is declared in configuration.');
+      if (fromConfig.has(key)) throw new LegacyRegistryError(LegacyRegistryCode.configured);
       const record = normalise(system, 'store');
       const { source: _source, ...stored } = record;
       if (!options.replace) {
         // Two operators registering the same code at once on different nodes: the claim lets one through.
         const first = await store.claim(`legacy:system-claim:${key}`, 10_000);
         if (!first || (await store.get(systemKey(system.province, system.serviceCode)))) {
-          throw new LegacyRegistryError(LegacyRegistryCode.exists, 'A legacy system with this service code is already registered.');
+          throw new LegacyRegistryError(LegacyRegistryCode.exists);
         }
       }
       await store.set(systemKey(system.province, system.serviceCode), stored);
@@ -227,7 +146,7 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
     },
     async remove(province, serviceCode) {
       const key = `${province}:${serviceCode}`;
-      if (fromConfig.has(key)) throw new LegacyRegistryError(LegacyRegistryCode.configured, 'A system declared in configuration is removed there.');
+      if (fromConfig.has(key)) throw new LegacyRegistryError('legacy_system_configured_removal');
       if (!isLegacyProvince(province) || !legacyServiceCodePattern.test(serviceCode)) return false;
       const existed = await store.delete(systemKey(province, serviceCode));
       await store.removeFromSet(indexKey, key);

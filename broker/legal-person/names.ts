@@ -1,4 +1,5 @@
 /** The names a portal and the interaction routes share. */
+import { routePath, routes } from '../../config/defaults.ts';
 
 /** The scope a portal asks for to log in as a company. */
 export const legalPersonScope = 'legal_person';
@@ -8,5 +9,5 @@ export const companyPromptName = 'select_account';
 
 /** Where the choice page lives (under the interaction cookie's path). */
 export function companyChoicePath(interactionUid: string): string {
-  return `/interaction/${encodeURIComponent(interactionUid)}/company`;
+  return routePath(routes.interaction.company, interactionUid);
 }

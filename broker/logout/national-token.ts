@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { tunables } from '../../config/defaults.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { backchannelLogoutEvent } from './token.ts';
 
@@ -50,7 +51,7 @@ export type NationalLogoutTokenVerifier = (token: string) => Promise<NationalLog
 const algorithms = ['RS256', 'PS256', 'ES256', 'RS384', 'PS384', 'ES384', 'RS512', 'PS512', 'ES512', 'EdDSA', 'Ed25519'];
 
 export function createNationalLogoutTokenVerifier(options: NationalLogoutTokenVerifierOptions): NationalLogoutTokenVerifier {
-  const tolerance = options.clockToleranceSeconds ?? 5;
+  const tolerance = options.clockToleranceSeconds ?? tunables.clockToleranceSeconds;
   const maxAge = options.maxAgeSeconds ?? 600;
   let keys: Promise<JWTVerifyGetKey> | undefined = options.keys ? Promise.resolve(options.keys) : undefined;
 
@@ -61,7 +62,7 @@ export function createNationalLogoutTokenVerifier(options: NationalLogoutTokenVe
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
       const metadata = await response.json() as { issuer?: unknown; jwks_uri?: unknown };
       if (metadata.issuer !== options.issuer || typeof metadata.jwks_uri !== 'string') throw new Error('discovery document does not match the issuer');
-      return createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: options.timeoutMs, cooldownDuration: 30_000 });
+      return createRemoteJWKSet(new URL(metadata.jwks_uri), { timeoutDuration: options.timeoutMs, cooldownDuration: tunables.nationalJwksCooldownMs });
     })().catch((error: unknown) => {
       keys = undefined; // try again with the next token
       throw new NationalKeysUnavailable(error);

@@ -9,12 +9,17 @@
  * - a failed attempt is retried with exponential back-off (plus jitter, so many nodes and items do
  *   not move in step) until `giveUpAfterSeconds` after the logout; then the delivery is given up,
  *   recorded as `logout:given-up:<id>` (listed in `logout:given-up`) and logged, without personal
- *   data.
+ *   data;
+ * - one bad endpoint delays no one else (destinations.ts): each node makes at most a few attempts
+ *   at once to one app, passes do not wait for each other (a delivery queued while another app's
+ *   endpoint hangs starts at once), and an app that fails again and again is paused by a circuit
+ *   breaker; its deliveries stay pending and are given up on time as ever.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { LogoutSettings } from './settings.ts';
+import { createDestinationGate, defaultGateOptions, type DestinationGateOptions } from './destinations.ts';
 
 /** What is to be delivered: a logout token for one app of one ended session. */
 export interface DeliveryRequest {
@@ -66,8 +71,12 @@ export interface DeliveryQueueOptions {
   readonly logger: Logger;
   readonly settings: LogoutSettings;
   readonly deliver: Deliver;
+  /** Told of each delivery that ends (the broker's metrics count them by destination province). */
+  readonly onOutcome?: (outcome: 'delivered' | 'given_up', delivery: Delivery) => void;
   /** Epoch milliseconds; default `Date.now`. */
   readonly now?: () => number;
+  /** Per-destination limits and circuit breaker; default `defaultGateOptions`. */
+  readonly destinations?: Partial<DestinationGateOptions>;
 }
 
 export interface PassResult {
@@ -79,7 +88,10 @@ export interface PassResult {
 export interface DeliveryQueue {
   /** Queues a delivery and starts its first attempt right away (not awaited). */
   enqueue(request: DeliveryRequest): Promise<string>;
-  /** One pass over the due deliveries. The worker calls it; tests may too. */
+  /**
+   * One pass: starts every due delivery this node may start now and resolves when those attempts
+   * end. Passes may overlap; a delivery already being attempted is not started twice.
+   */
   runOnce(): Promise<PassResult>;
   /** Starts polling; idempotent. */
   start(): void;
@@ -95,7 +107,7 @@ const deliveryKey = (id: string) => `logout:delivery:${id}`;
 const givenUpKey = (id: string) => `logout:given-up:${id}`;
 const attemptKey = (id: string, attempt: number) => `logout:attempt:${id}:${attempt}`;
 
-/** Deliveries attempted at once by one node. */
+/** Deliveries attempted at once by one node, over all destinations. */
 const concurrency = 8;
 
 export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueue {
@@ -108,9 +120,11 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
   // An attempt's claim outlasts the attempt (bounded by the delivery time-out) with room to record it.
   const attemptClaimMs = settings.deliveryTimeoutMs + 10_000;
 
+  const gate = createDestinationGate({ ...defaultGateOptions, ...options.destinations, now });
+  /** Deliveries this node is attempting now, and the attempts' promises (for `stop`). */
+  const inFlight = new Map<string, Promise<unknown>>();
+
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<PassResult> | undefined;
-  let again = false;
   let stopped = false;
 
   function backoff(attempts: number): number {
@@ -132,6 +146,7 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
     await store.addToSet(givenUpSet, delivery.id, retentionMs);
     await store.delete(deliveryKey(delivery.id));
     await store.removeFromSet(pendingSet, delivery.id);
+    options.onOutcome?.('given_up', delivery);
     logger.warn('backchannel_logout_given_up', {
       delivery: delivery.id,
       client: delivery.clientId,
@@ -166,6 +181,7 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
     await store.delete(deliveryKey(delivery.id));
     await store.removeFromSet(pendingSet, delivery.id);
     logger.info('backchannel_logout_delivered', { delivery: delivery.id, client: delivery.clientId, attempts });
+    options.onOutcome?.('delivered', delivery);
     return 'delivered';
   }
 
@@ -178,44 +194,56 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
       const record = records[i];
       // A listed id without a record was finished (or expired) meanwhile.
       if (!record) await store.removeFromSet(pendingSet, id);
-      else if (record.nextAttemptAt <= at) due.push(record);
+      else if (record.nextAttemptAt <= at && !inFlight.has(id)) due.push(record);
     }));
-    const result = { delivered: 0, retried: 0, givenUp: 0 };
-    for (let i = 0; i < due.length; i += concurrency) {
-      const outcomes = await Promise.all(due.slice(i, i + concurrency).map((d) => attempt(d).catch((error: unknown) => {
+    // Oldest first, taken round the destinations, so that no app's backlog goes before another's.
+    due.sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
+    const started: Array<Promise<keyof PassResult | undefined>> = [];
+    const paused: Delivery[] = [];
+    // Synchronous from here to the end of the loop: overlapping passes see each other's starts.
+    for (const delivery of due) {
+      if (stopped || inFlight.size >= concurrency) break;
+      if (inFlight.has(delivery.id)) continue;
+      if (!gate.tryAcquire(delivery.clientId)) {
+        if (gate.state(delivery.clientId) === 'open') paused.push(delivery);
+        continue;
+      }
+      const run = attempt(delivery).then((outcome) => {
+        gate.release(delivery.clientId, outcome === undefined ? undefined : outcome !== 'retried');
+        return outcome;
+      }, (error: unknown) => {
+        gate.release(delivery.clientId, undefined);
         // Store trouble: the attempt's claim expires and the delivery is tried again later.
-        logger.warn('backchannel_logout_attempt_failed', { delivery: d.id, reason: (error as Error)?.name });
+        logger.warn('backchannel_logout_attempt_failed', { delivery: delivery.id, reason: (error as Error)?.name });
         return undefined;
-      })));
-      for (const outcome of outcomes) if (outcome) result[outcome] += 1;
+      }).finally(() => {
+        inFlight.delete(delivery.id);
+        // A slot is free: what waited for it need not wait for the next poll.
+        if (!stopped && timer) setImmediate(poll);
+      });
+      inFlight.set(delivery.id, run);
+      started.push(run);
     }
+    const result = { delivered: 0, retried: 0, givenUp: 0 };
+    // Behind an open circuit a delivery is not tried, but it is still given up on time.
+    for (const delivery of paused) {
+      if (at - delivery.createdAt < giveUpAfterMs || inFlight.has(delivery.id)) continue;
+      if (await store.claim(attemptKey(delivery.id, delivery.attempts), attemptClaimMs)) {
+        await giveUp(delivery, delivery.attempts, delivery.lastFailure ?? 'circuit_open');
+        result.givenUp += 1;
+      }
+    }
+    for (const outcome of await Promise.all(started)) if (outcome) result[outcome] += 1;
     return result;
   }
 
   function runOnce(): Promise<PassResult> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let total = { delivered: 0, retried: 0, givenUp: 0 };
-        do {
-          again = false;
-          const r = await pass();
-          total = { delivered: total.delivered + r.delivered, retried: total.retried + r.retried, givenUp: total.givenUp + r.givenUp };
-        } while (again && !stopped);
-        return total;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
+    return pass();
   }
 
   const poll = () => {
     if (stopped) return;
-    runOnce().catch((error: unknown) => {
+    pass().catch((error: unknown) => {
       logger.warn('backchannel_logout_poll_failed', { reason: (error as Error)?.name });
     });
   };
@@ -251,7 +279,7 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await running?.catch(() => undefined);
+      await Promise.allSettled([...inFlight.values()]);
     },
     async pending() {
       const ids = await store.members(pendingSet);

@@ -24,10 +24,12 @@ export async function issueLogoutToken(provider: Provider, client: Client, accou
 export interface DeliverOptions {
   readonly provider: Provider;
   readonly timeoutMs: number;
+  /** The outbound fetch (broker/platform/http/outbound.ts applies the address rules); default the global fetch. */
+  readonly fetch?: (input: string, init?: RequestInit) => Promise<Response>;
 }
 
 /** Sends a queued delivery to the app's `backchannel_logout_uri`; 200 or 204 is success (spec §2.8). */
-export function createDeliver({ provider, timeoutMs }: DeliverOptions): Deliver {
+export function createDeliver({ provider, timeoutMs, fetch = globalThis.fetch }: DeliverOptions): Deliver {
   return async (delivery) => {
     const client = await provider.Client.find(delivery.clientId).catch(() => undefined);
     if (!client) throw new DeliveryFailure('client_unknown', { permanent: true });
@@ -45,7 +47,8 @@ export function createDeliver({ provider, timeoutMs }: DeliverOptions): Deliver 
       });
     } catch (error) {
       const name = (error as Error)?.name;
-      throw new DeliveryFailure(name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable', { cause: error });
+      const refused = ((error as { cause?: { name?: string } })?.cause)?.name === 'OutboundRefused';
+      throw new DeliveryFailure(name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : refused ? 'address_refused' : 'unreachable', { cause: error });
     }
     await response.body?.cancel().catch(() => undefined);
     if (response.status !== 200 && response.status !== 204) throw new DeliveryFailure(`http_${response.status}`);

@@ -17,10 +17,12 @@ import { readBody } from '../platform/http/body.ts';
 import type { Logger } from '../platform/log.ts';
 import { isStoreUnavailable } from '../platform/storage/guard.ts';
 import { RegistryError, RegistryErrorCode, isRegistryError } from './errors.ts';
-import type { OperatorActor, RegistryService } from './service.ts';
+import type { OperatorActor } from './actors.ts';
+import type { MemberRegistry } from './member-registry.ts';
+import { routes } from '../../config/defaults.ts';
 
 export interface AdminApiOptions {
-  readonly service: RegistryService;
+  readonly service: MemberRegistry;
   readonly logger: Logger;
   /** Path prefix (default `/admin`). */
   readonly prefix?: string;
@@ -53,7 +55,7 @@ function bearer(ctx: Context): string | undefined {
   return match?.[1];
 }
 
-export function createAdminApi({ service, logger, prefix = '/admin' }: AdminApiOptions): Middleware {
+export function createAdminApi({ service, logger, prefix = routes.admin }: AdminApiOptions): Middleware {
   const router = new Router({ prefix });
   const op = (ctx: Context) => (ctx as AdminContext).state.operator;
 

@@ -1,8 +1,9 @@
 /**
- * Errors of the registry. Each carries a stable code (asserted by tests), an HTTP status for the
- * admin API, and for validation failures every problem found, so an operator fixes them at once.
+ * Errors of the registry. Each carries a stable code (asserted by tests), its HTTP status for the
+ * admin API from the error catalogue, a description for operators, and for validation failures
+ * every problem found, so an operator fixes them at once.
  */
-import { TongbanError } from '../platform/errors.ts';
+import { TongbanError, messages, type ErrorKey } from '../platform/errors.ts';
 
 export const RegistryErrorCode = {
   invalidDivisionCode: 'invalid_division_code',
@@ -19,7 +20,7 @@ export const RegistryErrorCode = {
   forbidden: 'forbidden',
   operatorNotFound: 'operator_not_found',
   conflict: 'registry_conflict',
-} as const;
+} as const satisfies Record<string, ErrorKey>;
 export type RegistryErrorCode = (typeof RegistryErrorCode)[keyof typeof RegistryErrorCode];
 
 /** One thing wrong with an input, named by its field. */
@@ -29,27 +30,10 @@ export interface Problem {
   readonly message: string;
 }
 
-const statusOf: Record<RegistryErrorCode, number> = {
-  invalid_division_code: 400,
-  city_exists: 409,
-  city_not_found: 404,
-  app_exists: 409,
-  app_not_found: 404,
-  app_suspended: 403,
-  invalid_redirect_uri: 400,
-  invalid_app_metadata: 400,
-  invalid_scope: 400,
-  invalid_request: 400,
-  invalid_token: 401,
-  forbidden: 403,
-  operator_not_found: 404,
-  registry_conflict: 409,
-};
-
 export class RegistryError extends TongbanError {
   readonly problems: readonly Problem[];
   constructor(code: RegistryErrorCode, message: string, problems: readonly Problem[] = []) {
-    super(code, { status: statusOf[code], message });
+    super(code, { status: messages[code].status, message });
     this.name = 'RegistryError';
     this.problems = problems;
   }

@@ -1,13 +1,19 @@
 /**
- * The member-city registry: cities, their apps (OpenID clients), operators and the audit trail,
+ * The member registry: member cities, their apps (OpenID clients), operators and the audit trail,
  * kept in the shared store and served to oidc-provider without restarts.
  */
-export { createRegistryService, cliActor } from './service.ts';
-export type { RegistryService, RegistryServiceOptions, AppView, CityView, CitySummary, RegisteredApp, OperatorView, OperatorActor, IssuedInitialAccessToken } from './service.ts';
-export { installRegistry, isClientActive, registrationFeatures, withRegistryClients } from './oidc.ts';
+export { createMemberRegistry } from './member-registry.ts';
+export type { MemberRegistry } from './member-registry.ts';
+export type { MemberRegistryOptions } from './context.ts';
+export { cliActor } from './actors.ts';
+export type { OperatorActor } from './actors.ts';
+export type { AppView, ConfiguredAppView, CityView, CitySummary, RegisteredApp, OperatorView, IssuedInitialAccessToken } from './views.ts';
+export type { MemberRecords } from './records.ts';
+export { installMembers, isClientActive, registrationFeatures, withMemberApps } from './oidc.ts';
 export { createAdminApi } from './admin-api.ts';
 export { RegistryError, RegistryErrorCode, isRegistryError } from './errors.ts';
 export type { Problem } from './errors.ts';
 export { appScopes, checkAppInput, checkAppUrl, clientMetadataOfApp, defaultRegistrationScopes } from './policy.ts';
 export type { AppInput, AppPolicy } from './policy.ts';
 export type { Actor, AuditEntry, MemberApp, MemberCity, Operator, OperatorRole, TokenAuthMethod } from './types.ts';
+

@@ -1,5 +1,5 @@
 /**
- * The registry inside oidc-provider:
+ * The member registry inside oidc-provider:
  *
  * - clients not in the configuration file are looked up through the adapter's `Client` model,
  *   which answers from the registry: active apps only, so a suspended or removed app is unknown to
@@ -21,12 +21,14 @@ import Provider, { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload, ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { readBody } from '../platform/http/body.ts';
 import type { Logger } from '../platform/log.ts';
+import { describeError } from '../platform/errors.ts';
 import { errorPage } from '../platform/pages/layout.ts';
 import { RegistryError } from './errors.ts';
 import { appInputOfMetadata, checkAppInput, clientMetadataOfApp, extraMetadata } from './policy.ts';
 import { isSecretHash } from './secrets.ts';
-import type { RegistryService } from './service.ts';
-import { memberCityPolicy } from './tokens.ts';
+import type { MemberRegistry } from './member-registry.ts';
+import type { MemberRecords } from './records.ts';
+import { memberCityPolicy } from './initial-access-tokens.ts';
 import type { Actor, MemberApp } from './types.ts';
 import { createAdminApi } from './admin-api.ts';
 
@@ -43,20 +45,20 @@ function registrationActor(clientId: string): Actor {
 }
 
 /** An app as served: read through the node's cache, but re-read when not active (suspended apps are few), so a resume takes effect at once. */
-async function servedApp(registry: RegistryService['registry'], clientId: string): Promise<MemberApp | undefined> {
-  const app = await registry.app(clientId);
-  return app && app.status !== 'active' ? registry.app(clientId, { fresh: true }) : app;
+async function servedApp(records: MemberRecords, clientId: string): Promise<MemberApp | undefined> {
+  const app = await records.app(clientId);
+  return app && app.status !== 'active' ? records.app(clientId, { fresh: true }) : app;
 }
 
 /** The `Client` model's adapter: registry apps as oidc-provider client metadata. */
-class RegistryClientAdapter implements Adapter {
-  readonly #service: RegistryService;
-  constructor(service: RegistryService) {
+class MemberAppAdapter implements Adapter {
+  readonly #service: MemberRegistry;
+  constructor(service: MemberRegistry) {
     this.#service = service;
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const app = await servedApp(this.#service.registry, id);
+    const app = await servedApp(this.#service.records, id);
     return app?.status === 'active' ? (clientMetadataOfApp(app) as AdapterPayload) : undefined;
   }
 
@@ -82,12 +84,12 @@ class RegistryClientAdapter implements Adapter {
   async revokeByGrantId(): Promise<void> {}
 }
 
-/** Wraps the store adapter factory so that the `Client` model reads the registry. */
-export function withRegistryClients(base: AdapterFactory, service: RegistryService): AdapterFactory {
-  let clients: RegistryClientAdapter | undefined;
+/** Wraps the store adapter factory so that the `Client` model reads the member apps. */
+export function withMemberApps(base: AdapterFactory, service: MemberRegistry): AdapterFactory {
+  let clients: MemberAppAdapter | undefined;
   return (model: string) => {
     if (model !== 'Client') return base(model);
-    clients ??= new RegistryClientAdapter(service);
+    clients ??= new MemberAppAdapter(service);
     return clients;
   };
 }
@@ -100,12 +102,12 @@ const keptOnRegistration = new Set<string>(['client_id', 'client_id_issued_at', 
  * RFC 7592 update, stays the app's own), and the request must pass the city's app rules. Metadata
  * the broker does not offer is dropped; the response tells the app what was registered.
  */
-function memberCityPolicyOf(service: RegistryService) {
+function memberCityPolicyOf(service: MemberRegistry) {
   return async (ctx: KoaContextWithOIDC, properties: ClientMetadata) => {
     const iat = ctx.oidc.entities.InitialAccessToken;
     let city: string | undefined;
     if (iat) {
-      city = (await service.registry.initialAccessTokenBinding(iat.jti))?.city;
+      city = (await service.records.initialAccessTokenBinding(iat.jti))?.city;
       if (!city) throw new errors.InvalidToken('initial access token is not bound to a member city');
     } else {
       city = (ctx.oidc.client as unknown as { city?: string } | undefined)?.city;
@@ -114,10 +116,15 @@ function memberCityPolicyOf(service: RegistryService) {
     if (properties.city !== undefined && properties.city !== city) {
       throw new errors.InvalidClientMetadata(`city is fixed to ${city} by the registration token`);
     }
-    const member = await service.registry.city(city);
+    const member = await service.records.city(city);
     if (!member) throw new errors.InvalidClientMetadata(`city ${city} is not a member of the federation`);
     const { value, problems } = checkAppInput(appInputOfMetadata(properties, city), { mode: service.mode, allowedScopes: member.registration_scopes, allowFirstParty: false });
     if (!value) throw toOidcError(RegistryError.of(problems));
+    // Last, once the request passes: a registration takes one use of a limited token (or is refused).
+    if (iat) {
+      const use = await service.useInitialAccessToken(iat.jti);
+      if (use !== 'ok') throw new errors.InvalidToken(use === 'revoked' ? 'initial access token was revoked' : 'initial access token has been used up');
+    }
     for (const key of Object.keys(properties)) if (!keptOnRegistration.has(key)) delete properties[key];
     Object.assign(properties, {
       city,
@@ -138,7 +145,7 @@ function memberCityPolicyOf(service: RegistryService) {
 type Features = NonNullable<Configuration['features']>;
 
 /** `features.registration` and `features.registrationManagement` of the broker. */
-export function registrationFeatures(service: RegistryService): Pick<Features, 'registration' | 'registrationManagement'> {
+export function registrationFeatures(service: MemberRegistry): Pick<Features, 'registration' | 'registrationManagement'> {
   return {
     registration: {
       enabled: true,
@@ -155,28 +162,28 @@ export function registrationFeatures(service: RegistryService): Pick<Features, '
  * registry app while it is active — read fresh, so a suspension is seen by every node at once
  * (introspection and token exchange ask this; see broker/resources).
  */
-export function isClientActive(service: RegistryService): (provider: Provider, clientId: string) => Promise<boolean> {
+export function isClientActive(service: MemberRegistry): (provider: Provider, clientId: string) => Promise<boolean> {
   return async (provider, clientId) => {
     const client = await provider.Client.find(clientId);
     if (!client) return false;
     if ((client as unknown as { noManage?: boolean }).noManage) return true;
-    const app = await service.registry.app(clientId, { fresh: true });
+    const app = await service.records.app(clientId, { fresh: true });
     return app?.status === 'active';
   };
 }
 
 export interface InstallOptions {
-  readonly service: RegistryService;
+  readonly service: MemberRegistry;
   readonly logger: Logger;
 }
 
 /**
- * Installs the registry in a provider built with `withRegistryClients` and
+ * Installs the member registry in a provider built with `withMemberApps` and
  * `registrationFeatures`: secret comparison, the suspended-app page, RFC 7592 clean-up and the
  * admin API under /admin.
  */
-export function installRegistry(provider: Provider, { service, logger }: InstallOptions): void {
-  const { registry, secrets } = service;
+export function installMembers(provider: Provider, { service, logger }: InstallOptions): void {
+  const { records, secrets } = service;
   const prototype = provider.Client.prototype as unknown as {
     clientId: string;
     clientSecret?: string;
@@ -188,9 +195,12 @@ export function installRegistry(provider: Provider, { service, logger }: Install
     if (!isSecretHash(this.clientSecret)) return compareStatic.call(this, actual);
     // A configured client may keep a hash in the configuration file instead of its secret.
     if (this.noManage) return secrets.verify(actual, this.clientSecret);
-    const app = await registry.app(this.clientId, { fresh: true });
+    const app = await records.app(this.clientId, { fresh: true });
     if (app?.status !== 'active' || !app.secret_hash) return false;
-    return secrets.verify(actual, app.secret_hash);
+    const stored = app.secret_hash;
+    // A slow hash of a generated secret is replaced by its keyed hash once the secret is seen.
+    const upgrade = (keyed: string) => records.updateApp(app.client_id, (current) => (current.secret_hash === stored ? { ...current, secret_hash: keyed } : current));
+    return secrets.verify(actual, stored, upgrade);
   };
 
   const authorizationPath = provider.pathFor('authorization');
@@ -198,7 +208,7 @@ export function installRegistry(provider: Provider, { service, logger }: Install
   /** A suspended app, read fresh; a store failure falls through to oidc-provider, which reports it. */
   const suspended = async (clientId: string) => {
     try {
-      const app = await servedApp(registry, clientId);
+      const app = await servedApp(records, clientId);
       return app?.status === 'suspended' ? app : undefined;
     } catch {
       return undefined;
@@ -211,14 +221,11 @@ export function installRegistry(provider: Provider, { service, logger }: Install
       const app = await suspended(clientId);
       if (app) {
         logger.info('login_refused', { code: 'app_suspended', client: app.client_id });
-        ctx.status = 403;
+        const refusal = describeError('app_suspended');
+        ctx.status = refusal.status;
         ctx.type = 'html';
         ctx.set('cache-control', 'no-store');
-        ctx.body = errorPage({
-          code: 'app_suspended',
-          messageZh: '该应用已被通办运营方暂停使用，暂时无法通过它登录。请联系提供该服务的单位。',
-          message: 'This application has been suspended by the federation operators; you cannot sign in through it for now. Please contact the organisation that runs the service.',
-        });
+        ctx.body = errorPage(refusal);
         return;
       }
     }
@@ -244,7 +251,7 @@ export function installRegistry(provider: Provider, { service, logger }: Install
       return;
     }
     if (clientId && ctx.method === 'PUT' && ctx.is('application/json')) {
-      const app = await registry.app(clientId, { fresh: true }).catch(() => undefined);
+      const app = await records.app(clientId, { fresh: true }).catch(() => undefined);
       if (app && !(await acceptPresentedSecret(ctx, app.secret_hash))) return;
     }
     await next();

@@ -14,8 +14,9 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { releaseScopes } from '../../adapters/scopes.ts';
 import type { Mode } from '../../config/defaults.ts';
-import { isLoopbackHost } from '../platform/http/urls.ts';
+import { appUrlProblem } from '../../config/rules/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
+import { checkOutboundUrl, OutboundRefusal } from '../platform/http/outbound.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
 import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
 
@@ -72,26 +73,8 @@ export interface PolicyRules {
 
 /** Checks one URL an app gives (redirect, post-logout, back-channel, jwks). */
 export function checkAppUrl(value: unknown, field: string, mode: Mode, code: RegistryErrorCode = RegistryErrorCode.invalidRedirectUri): Problem | undefined {
-  const problem = (message: string): Problem => ({ field, code, message });
-  if (typeof value !== 'string' || value === '') return problem('must be a URL');
-  if (value.length > 2000) return problem('is longer than 2000 characters');
-  if (value.includes('#')) return problem(`"${value}" has a fragment; URIs are matched exactly and may not carry one`);
-  if (value.includes('*')) return problem(`"${value}" has a wildcard; URIs are matched exactly`);
-  if (/\s/.test(value)) return problem(`"${value}" contains white space`);
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return problem(`"${value}" is not an absolute URL`);
-  }
-  if (url.username || url.password) return problem(`"${value}" carries user credentials`);
-  if (url.protocol === 'https:') return undefined;
-  if (url.protocol === 'http:') {
-    if (!isLoopbackHost(url)) return problem(`"${value}" must use https (http only for loopback addresses in development)`);
-    if (mode !== 'development') return problem(`"${value}" must use https: loopback http is only allowed in development`);
-    return undefined;
-  }
-  return problem(`"${value}" must be an https URL`);
+  const message = appUrlProblem(value, mode);
+  return message === undefined ? undefined : { field, code, message };
 }
 
 function stringList(value: unknown, field: string, problems: Problem[], code: RegistryErrorCode): string[] {
@@ -205,6 +188,12 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
     }
   } else if (input.jwks_uri !== undefined || input.jwks !== undefined) {
     problems.push({ field: 'jwks_uri', code: RegistryErrorCode.invalidAppMetadata, message: 'jwks_uri and jwks are only for private_key_jwt' });
+  }
+
+  // URLs the broker fetches must not point inside (broker/platform/http/outbound.ts); scheme problems are reported above.
+  for (const field of ['backchannel_logout_uri', 'jwks_uri'] as const) {
+    const refusal = typeof input[field] === 'string' ? checkOutboundUrl(input[field], mode) : undefined;
+    if (refusal?.code === OutboundRefusal.address) problems.push({ field, code: RegistryErrorCode.invalidAppMetadata, message: `"${input[field]}" ${refusal.message}` });
   }
 
   const grants = new Set(['authorization_code']);

@@ -81,7 +81,7 @@ export type Actor =
 export type AuditAction =
   | 'city.seed' | 'city.add'
   | 'app.register' | 'app.update' | 'app.suspend' | 'app.resume' | 'app.rotate_secret' | 'app.remove'
-  | 'initial_access_token.issue'
+  | 'initial_access_token.issue' | 'initial_access_token.revoke'
   | 'operator.add' | 'operator.revoke' | 'operator.rotate_key';
 
 export interface AuditEntry {

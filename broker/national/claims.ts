@@ -3,7 +3,7 @@
  * userinfo carry (documented for people in scripts/simulator/README.md), and the one function that
  * turns them into the canonical identity. Nothing downstream ever sees these claims.
  */
-import { TongbanError, ErrorCode } from '../platform/errors.ts';
+import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import { levelFromNationalAcr } from '../identity/assurance.ts';
 import { parseCreditCode, parseResidentId } from '../identity/identifiers.ts';
 import { isDocumentType, type CanonicalIdentity, type NaturalPerson, type Representation } from '../identity/model.ts';
@@ -39,12 +39,7 @@ export interface NationalClaims {
 }
 
 function invalid(detail: string): TongbanError {
-  return new TongbanError(ErrorCode.identityInvalid, {
-    status: 502,
-    message: 'The national platform returned an identity that failed validation.',
-    messageZh: '国家政务服务平台返回的身份信息未通过校验，无法继续登录。',
-    detail,
-  });
+  return tongbanError('identity_invalid', { detail });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,12 +1,15 @@
 /**
  * The national platform as seen from the broker: one interface, one real implementation over
  * OpenID Connect with openid-client (code flow, PKCE S256, state, nonce, RFC 9207 `iss`), with
- * bounded time-outs on every call.
+ * bounded time-outs on every call. Like a dex connector's `HandleCallback`, it answers with the
+ * canonical identity: the national claims never leave this folder.
  */
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { ErrorCode, TongbanError } from '../platform/errors.ts';
+import type { CanonicalIdentity, Representation } from '../identity/model.ts';
+import { TongbanError, tongbanError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
+import { fromNational, representationsOf } from './claims.ts';
 import { createTimedFetch } from './http-fetch.ts';
 
 export interface AuthorizationStart {
@@ -30,7 +33,10 @@ export interface CallbackChecks {
 }
 
 export interface NationalLoginResult {
-  readonly claims: Record<string, unknown>;
+  /** The person (and what they may represent), validated: a bad ID number never gets this far. */
+  readonly identity: CanonicalIdentity;
+  /** The national session id (`sid`), kept by single logout so a national back-channel logout finds it. */
+  readonly sid?: string;
   readonly idToken: string;
   /** Kept server-side only, to ask the national userinfo again later (legal-person mandates). */
   readonly accessToken: string;
@@ -40,13 +46,17 @@ export interface NationalLoginResult {
 
 export interface NationalPlatform {
   start(options: StartOptions): Promise<AuthorizationStart>;
-  /** Validates the callback strictly and returns the merged national claims. */
+  /**
+   * Validates the callback strictly and returns the canonical identity. Throws `identity_invalid`
+   * when the national claims do not pass, `upstream_*` codes when the exchange fails.
+   */
   finish(callbackUrl: URL, checks: CallbackChecks): Promise<NationalLoginResult>;
   /**
-   * The national userinfo answer now, for an access token of an earlier login (the current state of
-   * what the person may represent). The answer's `sub` must be `expectedSubject`.
+   * What the person may represent now, asked of the national userinfo with the access token of an
+   * earlier login; the answer's `sub` must be `expectedSubject`. Throws `upstream_*` codes when the
+   * national platform refuses or cannot be reached, `identity_invalid` when its list fails validation.
    */
-  userinfo(accessToken: string, expectedSubject: string): Promise<Record<string, unknown>>;
+  currentMandates(accessToken: string, expectedSubject: string): Promise<Representation[]>;
   /** Where to send the browser to end the national session (RP-initiated logout), if supported. */
   endSessionUrl(options: { idTokenHint?: string; postLogoutRedirectUri: string; state?: string }): Promise<URL | undefined>;
 }
@@ -72,24 +82,11 @@ function isTimeout(error: unknown): boolean {
 }
 
 function unavailable(detail: string, cause?: unknown): TongbanError {
-  const timeout = isTimeout(cause);
-  return new TongbanError(timeout ? ErrorCode.upstreamTimeout : ErrorCode.upstreamUnavailable, {
-    status: timeout ? 504 : 502,
-    message: 'The national government service platform cannot be reached right now. Please try again later.',
-    messageZh: '暂时无法连接国家政务服务平台，请稍后再试。',
-    detail,
-    cause,
-  });
+  return tongbanError(isTimeout(cause) ? 'upstream_timeout' : 'upstream_unavailable', { detail, cause });
 }
 
 function rejected(detail: string, cause?: unknown): TongbanError {
-  return new TongbanError(ErrorCode.upstreamTokenInvalid, {
-    status: 502,
-    message: 'The answer of the national government service platform failed validation; the login was stopped.',
-    messageZh: '国家政务服务平台的应答未通过安全校验，登录已中止。',
-    detail,
-    cause,
-  });
+  return tongbanError('upstream_token_invalid', { detail, cause });
 }
 
 export function createNationalPlatform(options: NationalPlatformOptions): NationalPlatform {
@@ -162,21 +159,25 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
       }
       const expiresIn = tokens.expiresIn();
       // The ID token's statements win over userinfo for what both carry (acr, auth_time, sub).
+      const claims: Record<string, unknown> = { ...userinfo, ...idClaims };
       return {
-        claims: { ...userinfo, ...idClaims },
+        identity: fromNational(claims),
+        ...(typeof claims.sid === 'string' ? { sid: claims.sid } : {}),
         idToken: tokens.id_token!,
         accessToken: tokens.access_token,
         ...(expiresIn !== undefined ? { accessTokenExpiresAt: Math.floor(Date.now() / 1000) + expiresIn } : {}),
       };
     },
 
-    async userinfo(accessToken, expectedSubject) {
+    async currentMandates(accessToken, expectedSubject) {
       const config = await discover();
+      let claims: Record<string, unknown>;
       try {
-        return await oidc.fetchUserInfo(config, accessToken, expectedSubject);
+        claims = await oidc.fetchUserInfo(config, accessToken, expectedSubject);
       } catch (error) {
         throw classify(error, 'userinfo');
       }
+      return representationsOf(claims);
     },
 
     async endSessionUrl({ idTokenHint, postLogoutRedirectUri, state }) {
@@ -199,12 +200,7 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
     const err = error as Error & { code?: string; error?: string };
     // Authorization-response errors (e.g. access_denied) are the person's or platform's decision.
     if (err instanceof oidc.AuthorizationResponseError) {
-      return new TongbanError(ErrorCode.upstreamDenied, {
-        status: 403,
-        message: 'The national government service platform did not authenticate you.',
-        messageZh: '国家政务服务平台未完成身份认证。',
-        detail: `${step}: authorization response error ${err.error ?? ''}`,
-      });
+      return tongbanError('upstream_denied', { detail: `${step}: authorization response error ${err.error ?? ''}` });
     }
     if (isTimeout(err) || (err.name === 'TypeError' && /fetch failed/.test(err.message))) {
       return unavailable(`${step}: ${err.name}`, error);

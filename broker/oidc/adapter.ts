@@ -6,24 +6,47 @@
  * - the Session uid and the device flow's user code are pointer records, checked against the
  *   record they point to, so a stale pointer is harmless and no index is ever read-modify-written;
  * - the tokens of a grant are members of the set `oidc:grant:<grantId>` (set primitives: atomic);
- * - `consume` is decided by `claim`, so exactly one node wins; a replay revokes the grant.
+ * - `consume` is decided by `claim`, so exactly one node wins; a replay revokes the grant;
+ * - every id (token, code, initial and registration access token, session, uid, user code) is
+ *   stored under a keyed hash of its value, and a payload's `jti` (the value itself) is not
+ *   stored but put back from the id asked for, so a copy of the store holds no usable bearer
+ *   credential. Only Session and DeviceCode keep their `jti`: they are found by uid / user code,
+ *   and oidc-provider needs the id back (a session id is only usable with the cookie keys).
  *
  * @example
  * new Provider(issuer, { adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }) });
  */
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
+import { cryptoSuite, type CryptoSuite } from '../platform/crypto/suite.ts';
 import type { Store } from '../platform/storage/types.ts';
 
 export interface OidcAdapterOptions {
   /** Added to every lifetime, as oidc-provider's `clockTolerance` accepts tokens that much older. */
   readonly clockToleranceSeconds?: number;
+  /**
+   * Key of the hash that store keys are made with. Every node and tool sharing the store must use
+   * the same one. Default: a fixed key, which still leaves nothing usable (ids are 128+ random bits).
+   */
+  readonly idKey?: string | Buffer;
+  /** HMAC-SHA-256 by default; HMAC-SM3 under the 国密 suite. */
+  readonly suite?: CryptoSuite;
 }
+
+/** Hashes an id into the form it is stored under. */
+type IdHash = (kind: string, value: string) => string;
+
+const defaultIdKey = 'tongban oidc-provider store ids';
+
+/** Models found by something other than their id, whose payload must keep the raw `jti`. */
+const keepsJti = new Set(['Session', 'DeviceCode']);
 
 interface StoredRecord {
   readonly payload: AdapterPayload;
   /** Epoch milliseconds, or null for no expiry. */
   readonly expiresAt: number | null;
+  /** `id`: the payload's `jti` was the id itself, left out and put back on reading. */
+  readonly jti?: 'id';
 }
 
 /** Models whose records carry a grantId and die with their grant (as oidc-provider's memory adapter). */
@@ -39,6 +62,7 @@ const grantable = new Set([
 /** Lifetime of the "consumed" marker of a record that has no expiry of its own. */
 const consumedMarkerWithoutExpiryMs = 14 * 24 * 3600 * 1000;
 
+// Every `id`, `uid` and `userCode` below is already hashed (IdHash); grant ids are not credentials.
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
 const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
@@ -53,58 +77,65 @@ class StoreOidcAdapter implements Adapter {
   readonly #model: string;
   readonly #store: Store;
   readonly #toleranceMs: number;
+  readonly #hash: IdHash;
 
-  constructor(model: string, store: Store, toleranceMs: number) {
+  constructor(model: string, store: Store, toleranceMs: number, hash: IdHash) {
     this.#model = model;
     this.#store = store;
     this.#toleranceMs = toleranceMs;
+    this.#hash = hash;
   }
 
-  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+  async upsert(rawId: string, rawPayload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const id = this.#hash('id', rawId);
     const key = recordKey(this.#model, id);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, expiresIn * 1000 + this.#toleranceMs) : undefined;
-    const record: StoredRecord = { payload, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs };
+    const { payload, jti } = this.#stored(rawId, rawPayload);
+    const record: StoredRecord = { payload, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs, ...(jti ? { jti } : {}) };
     // Indexes first: a revocation that starts while this runs must already see the token.
     const indexes: Array<Promise<unknown>> = [];
     if (grantable.has(this.#model) && typeof payload.grantId === 'string') {
       indexes.push(this.#store.addToSet(grantKey(payload.grantId), `${this.#model}:${id}`, ttlMs));
     }
     if (this.#model === 'Session' && typeof payload.uid === 'string') {
-      indexes.push(this.#store.set(sessionUidKey(payload.uid), id, ttlMs));
+      indexes.push(this.#store.set(sessionUidKey(this.#hash('uid', payload.uid)), id, ttlMs));
     }
     if (typeof payload.userCode === 'string') {
-      indexes.push(this.#store.set(userCodeKey(payload.userCode), id, ttlMs));
+      indexes.push(this.#store.set(userCodeKey(this.#hash('userCode', payload.userCode)), id, ttlMs));
     }
     await Promise.all(indexes);
     await this.#store.set(key, record, ttlMs);
   }
 
-  async find(id: string): Promise<AdapterPayload | undefined> {
-    return (await this.#record(id))?.payload;
+  async find(rawId: string): Promise<AdapterPayload | undefined> {
+    const record = await this.#record(this.#hash('id', rawId));
+    if (!record) return undefined;
+    return record.jti === 'id' ? { ...record.payload, jti: rawId } : record.payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#store.get<string>(sessionUidKey(uid));
+    const id = await this.#store.get<string>(sessionUidKey(this.#hash('uid', uid)));
     if (typeof id !== 'string') return undefined;
-    const payload = await this.find(id);
+    const payload = (await this.#record(id))?.payload;
     return payload?.uid === uid ? payload : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#store.get<string>(userCodeKey(userCode));
+    const id = await this.#store.get<string>(userCodeKey(this.#hash('userCode', userCode)));
     if (typeof id !== 'string') return undefined;
-    const payload = await this.find(id);
+    const payload = (await this.#record(id))?.payload;
     return payload?.userCode === userCode ? payload : undefined;
   }
 
-  async destroy(id: string): Promise<void> {
+  async destroy(rawId: string): Promise<void> {
+    const id = this.#hash('id', rawId);
     const record = await this.#record(id);
     await this.#store.delete(recordKey(this.#model, id));
     if (!record) return;
     const { payload } = record;
     await Promise.all([
-      removePointer(this.#store, typeof payload.uid === 'string' ? sessionUidKey(payload.uid) : undefined, id),
-      removePointer(this.#store, typeof payload.userCode === 'string' ? userCodeKey(payload.userCode) : undefined, id),
+      removePointer(this.#store, typeof payload.uid === 'string' ? sessionUidKey(this.#hash('uid', payload.uid)) : undefined, id),
+      removePointer(this.#store, typeof payload.userCode === 'string' ? userCodeKey(this.#hash('userCode', payload.userCode)) : undefined, id),
       grantable.has(this.#model) && typeof payload.grantId === 'string'
         ? this.#store.removeFromSet(grantKey(payload.grantId), `${this.#model}:${id}`)
         : undefined,
@@ -116,7 +147,8 @@ class StoreOidcAdapter implements Adapter {
    * (or lost the race to one): the grant's tokens are revoked and the grant is destroyed, as
    * RFC 6749 §10.5 asks, and the request fails with invalid_grant.
    */
-  async consume(id: string): Promise<void> {
+  async consume(rawId: string): Promise<void> {
+    const id = this.#hash('id', rawId);
     const record = await this.#record(id);
     if (!record) throw this.#replayError('not found or expired');
     const won = await this.#store.claim(
@@ -126,11 +158,11 @@ class StoreOidcAdapter implements Adapter {
     if (!won) {
       const { grantId } = record.payload;
       if (typeof grantId === 'string') {
-        await Promise.all([this.revokeByGrantId(grantId), this.#store.delete(recordKey('Grant', grantId))]);
+        await Promise.all([this.revokeByGrantId(grantId), this.#store.delete(recordKey('Grant', this.#hash('id', grantId)))]);
       }
       throw this.#replayError('already consumed');
     }
-    const consumed: StoredRecord = { payload: { ...record.payload, consumed: epochSeconds() }, expiresAt: record.expiresAt };
+    const consumed: StoredRecord = { ...record, payload: { ...record.payload, consumed: epochSeconds() } };
     await this.#store.set(recordKey(this.#model, id), consumed, remainingMs(record));
   }
 
@@ -149,13 +181,20 @@ class StoreOidcAdapter implements Adapter {
       const record = await this.#store.get<StoredRecord>(key);
       await this.#store.delete(key);
       const userCode = record?.payload.userCode;
-      if (typeof userCode === 'string') await removePointer(this.#store, userCodeKey(userCode), id);
+      if (typeof userCode === 'string') await removePointer(this.#store, userCodeKey(this.#hash('userCode', userCode)), id);
       await this.#store.removeFromSet(setKey, member);
     }));
   }
 
   async #record(id: string): Promise<StoredRecord | undefined> {
     return this.#store.get<StoredRecord>(recordKey(this.#model, id));
+  }
+
+  /** The payload as stored: without its `jti` when that is the credential itself. */
+  #stored(rawId: string, payload: AdapterPayload): { payload: AdapterPayload; jti?: 'id' } {
+    if (keepsJti.has(this.#model) || payload.jti !== rawId) return { payload };
+    const { jti: _jti, ...rest } = payload;
+    return { payload: rest, jti: 'id' };
   }
 
   #replayError(detail: string): Error {
@@ -179,5 +218,8 @@ async function removePointer(store: Store, key: string | undefined, id: string):
  */
 export function createOidcAdapterFactory(store: Store, options: OidcAdapterOptions = {}): AdapterFactory {
   const toleranceMs = Math.max(0, options.clockToleranceSeconds ?? 0) * 1000;
-  return (model: string) => new StoreOidcAdapter(model, store, toleranceMs);
+  const suite = options.suite ?? cryptoSuite('international');
+  const idKey = options.idKey ?? defaultIdKey;
+  const hash: IdHash = (kind, value) => suite.keyedHash(idKey, kind, value);
+  return (model: string) => new StoreOidcAdapter(model, store, toleranceMs, hash);
 }

@@ -9,14 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { JWK } from 'jose';
-import type { TongbanConfig } from '../../config/defaults.ts';
-import { ErrorCode, TongbanError } from '../platform/errors.ts';
+import { tunables, type TongbanConfig } from '../../config/defaults.ts';
+import { ErrorCode, tongbanError, type TongbanError } from '../platform/errors.ts';
 import {
   fileKeyRingSource, fingerprint, initialRing, newGeneration, publishedKeys, storeKeyRingSource,
   type KeyRing, type KeyRingSource, type RotationPolicy,
 } from './key-ring.ts';
 import type { Logger } from '../platform/log.ts';
 import { replaceSigningKeys } from './keystore.ts';
+import { createResourceServerRecords } from '../resources/records.ts';
 import type { Store } from '../platform/storage/types.ts';
 
 export interface BrokerKeys {
@@ -46,7 +47,7 @@ const record = 'keys:material';
 const generationClaim = 'keys:generating';
 
 function keysError(detail: string): TongbanError {
-  return new TongbanError(ErrorCode.configInvalid, { status: 500, message: `Keys unusable: ${detail}`, detail });
+  return tongbanError('keys_unusable', { params: { reason: detail }, detail });
 }
 
 async function waitFor<T>(read: () => Promise<T | undefined>, what: string): Promise<T> {
@@ -69,18 +70,30 @@ async function readRing(source: KeyRingSource): Promise<KeyRing> {
   throw keysError(`no signing keys in ${source.location}`);
 }
 
-/** Lifetimes that bound rotation, from the configuration. */
-export function rotationPolicy(config: TongbanConfig): RotationPolicy {
-  const clockToleranceSeconds = 5;
+/**
+ * Lifetimes that bound rotation. A retired key must have signed nothing still valid: ID tokens, the
+ * default JWT access tokens, and every resource server's own JWT access tokens (`resourceTtlSeconds`:
+ * the registered ones, see `rotationPolicyOf`; the configured ones are read here too). Logout tokens
+ * are not counted: each delivery attempt signs a fresh one, so a retry after retirement recovers.
+ */
+export function rotationPolicy(config: TongbanConfig, resourceTtlSeconds: readonly number[] = []): RotationPolicy {
+  const configured = (config.resources ?? []).map((r) => r.accessTokenTtl ?? 0);
+  const longestSeconds = Math.max(config.ttl.idToken, config.ttl.accessToken, ...configured, ...resourceTtlSeconds);
   return {
     publishDelayMs: 2 * config.keys.refreshSeconds * 1000,
-    maxTokenLifetimeMs: (Math.max(config.ttl.idToken, config.ttl.accessToken) + clockToleranceSeconds) * 1000,
+    maxTokenLifetimeMs: (longestSeconds + tunables.clockToleranceSeconds) * 1000,
   };
 }
 
 /** Where this configuration keeps its signing keys. */
 export function keyRingSourceOf(config: TongbanConfig, store: Store): KeyRingSource {
   return config.keys.signingKeysFile ? fileKeyRingSource(config.keys.signingKeysFile) : storeKeyRingSource(store);
+}
+
+/** The rotation policy with the lifetimes of every resource server registered in `store`. */
+export async function rotationPolicyOf(config: TongbanConfig, store: Store): Promise<RotationPolicy> {
+  const registered = await createResourceServerRecords({ store }).list();
+  return rotationPolicy(config, registered.map((r) => r.accessTokenTtl));
 }
 
 /** Loads the keys for this node, generating development keys into the store the first time. */
@@ -100,7 +113,7 @@ export async function loadKeys(config: TongbanConfig, store: Store, logger: Logg
   }
   let stored = await store.get<StoredMaterial>(record);
   if (!stored) {
-    if (await store.claim(generationClaim, 30_000)) {
+    if (await store.claim(generationClaim, tunables.keyGenerationClaimMs)) {
       stored = {
         signing: [...(await newGeneration()).keys],
         cookieKeys: [randomBytes(32).toString('base64url')],

@@ -2,19 +2,23 @@
  * The oidc-provider configuration of the broker, in one place. Each option says why it is set.
  */
 import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
-import type { ConfiguredClient, TongbanConfig } from '../../config/defaults.ts';
+import { routePath, routes, tunables, type ConfiguredClient, type TongbanConfig } from '../../config/defaults.ts';
 import type { BrokerKeys } from './keys.ts';
 import type { ClaimsRelease } from '../release/oidc.ts';
 import { acrValues, levelOfAcr } from '../identity/assurance.ts';
 import { createOidcAdapterFactory } from './adapter.ts';
+import { createGuardedFetch } from '../platform/http/outbound.ts';
+import { nationalSignOutStatement, readSignedOut } from '../logout/signed-out.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { errorPage, html, page } from '../platform/pages/layout.ts';
 import { describeOAuthError } from '../platform/pages/oauth-errors.ts';
 import { requestedLevel } from '../login/assurance-policy.ts';
-import { withServiceClientsOf, type ResourceServers } from '../resources/index.ts';
+import type { ResourceServers } from '../resources/index.ts';
 import type { LegalPersons } from '../legal-person/index.ts';
 import { isLegalPersonSubject, legalPersonSubjectProperty } from '../release/legal-person.ts';
-import { registrationFeatures, withRegistryClients, type RegistryService } from '../members/index.ts';
+import type { MemberRegistry } from '../members/index.ts';
+import { clientAdapter, registrationOf } from './extensions.ts';
+import { isPurposes, isSensitive } from '../release/sensitive.ts';
 
 export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person'] as const;
 
@@ -36,6 +40,7 @@ export function clientMetadataOf(client: ConfiguredClient): ClientMetadata {
     scope: client.scope ?? 'openid profile phone offline_access',
     city: client.city,
     first_party: client.first_party ?? false,
+    ...(client.purposes ? { purposes: { ...client.purposes } } : {}),
     ...(client.legal_person_subject ? { [legalPersonSubjectProperty]: client.legal_person_subject } : {}),
   };
 }
@@ -63,7 +68,7 @@ export interface ProviderOptions {
   /** Company logins: the company choice prompt, per-grant companies, company subjects (docs/legal-persons.md). */
   readonly legalPersons?: LegalPersons;
   /** Member cities' apps, served as clients from the store, and dynamic registration (docs/operators.md). */
-  readonly registry?: RegistryService;
+  readonly registry?: MemberRegistry;
 }
 
 export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry }: ProviderOptions): Provider {
@@ -80,10 +85,10 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
   }
   const prefix = config.cookiePrefix;
-  const adapter = createOidcAdapterFactory(store, { clockToleranceSeconds: 5 });
+  const adapter = createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds });
 
   const configuration: Configuration = {
-    adapter: withServiceClientsOf(resources, registry ? withRegistryClients(adapter, registry) : adapter),
+    adapter: clientAdapter(adapter, registry, resources),
     clients: config.clients.map(clientMetadataOf),
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -92,13 +97,16 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['city', 'first_party', legalPersonSubjectProperty],
+      properties: ['city', 'first_party', legalPersonSubjectProperty, 'purposes'],
       validator(_ctx, key, value) {
         if (key === 'city' && (typeof value !== 'string' || !/^\d{6}$/.test(value))) {
           throw new errors.InvalidClientMetadata('city must be a 6-digit GB/T 2260 division code');
         }
         if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
           throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+        if (key === 'purposes' && value !== undefined && !isPurposes(value)) {
+          throw new errors.InvalidClientMetadata('purposes must map scopes to the purpose stated for each');
         }
         if (key === legalPersonSubjectProperty && value !== undefined && !isLegalPersonSubject(value)) {
           throw new errors.InvalidClientMetadata(`${legalPersonSubjectProperty} must be "person" or "company"`);
@@ -129,7 +137,7 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     ...(resources ? { extraTokenClaims: resources.extraTokenClaims, formats: { customizers: { jwt: resources.customizeJwt } } } : {}),
     features: {
       devInteractions: { enabled: false },
-      ...(registry ? registrationFeatures(registry) : {}),
+      ...registrationOf(registry),
       claimsParameter: { enabled: true },
       introspection: { enabled: true, ...(resources ? { allowedPolicy: resources.introspectionAllowedPolicy } : {}) },
       // RFC 9701: services whose client asks for it get the introspection answer as a signed JWT.
@@ -147,23 +155,28 @@ export function createProvider({ config, keys, store, release, findAccount, reso
             titleEn: 'Sign out',
             body: html`${{ html: form }}<p>您要退出通办统一身份认证吗？退出后，在本次会话中访问过的各地服务都需要重新登录。</p>
 <p class="en">Do you want to sign out? Every service you reached in this session will ask you to sign in again.</p>
+<p>退出后将转到国家政务服务平台，请在其页面确认退出。即使未确认，在此浏览器上的下一次登录也将要求重新输入密码。</p>
+<p class="en">You will then be taken to the national platform: confirm there to end your national session too. Even if you do not, the next sign-in in this browser will ask for a password.</p>
 <p><button form="op.logoutForm" type="submit" name="logout" value="yes">退出 · Sign out</button>
 <button form="op.logoutForm" type="submit" class="secondary">${ctx.oidc.client ? '仅退出此应用 · Sign out of this app only' : '取消 · Stay signed in'}</button></p>`,
           });
         },
         async postLogoutSuccessSource(ctx) {
+          // Says plainly whether the national session ended too (broker/logout/signed-out.ts).
+          const national = nationalSignOutStatement(readSignedOut(ctx, config.cookiePrefix));
           ctx.type = 'html';
           ctx.body = page({
             title: '已退出登录',
             titleEn: 'You have signed out',
-            body: html`<p>您已退出通办统一身份认证。</p><p class="en">You have signed out of tongban.</p>`,
+            body: html`<p>您已退出通办统一身份认证。</p><p class="en">You have signed out of tongban.</p>${national
+              ? html`<p id="national-sign-out">${national.zh}</p><p class="en">${national.en}</p>` : ''}`,
           });
         },
       },
     },
     interactions: {
       policy,
-      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      url: (_ctx, interaction) => routePath(routes.interaction.start, interaction.uid),
     },
     async loadExistingGrant(ctx) {
       const { client, session } = ctx.oidc;
@@ -173,9 +186,11 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) grant = undefined;
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
       if (!firstParty) return grant;
-      // First-party apps need no consent: their grant simply covers what they asked for.
+      // First-party apps need no consent for ordinary items: their grant covers what they asked for.
+      // Sensitive items still need the person's separate consent (release/sensitive.ts), so they are
+      // left to the consent prompt unless the grant already holds (or refused) them.
       grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
-      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' '));
+      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].filter((scope) => !isSensitive(scope)).join(' '));
       const claims = ctx.oidc.requestParamClaims;
       if (claims?.size) grant.addOIDCClaims([...claims]);
       resources?.grantRequestedResources(ctx, grant);
@@ -191,7 +206,10 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       RefreshToken: config.ttl.refreshToken,
       Grant: config.ttl.grant,
     },
-    clockTolerance: 5,
+    clockTolerance: tunables.clockToleranceSeconds,
+    routes: { ...routes.oidc },
+    // jwks_uri and sector_identifier_uri are fetched under the outbound URL rules (docs/security.md).
+    fetch: createGuardedFetch({ mode: config.mode, timeoutMs: tunables.providerFetchTimeoutMs }) as Configuration['fetch'],
     enabledJWA: {
       idTokenSigningAlgValues: ['ES256', 'RS256', 'PS256'],
       userinfoSigningAlgValues: ['ES256', 'RS256', 'PS256'],

@@ -13,8 +13,10 @@ import type { Store } from './storage/types.ts';
 
 export interface HealthOptions {
   readonly store: Store;
-  /** Bound of the store check: a hung store must not hang the probe. Default 1000 ms. */
-  readonly storeTimeoutMs?: number;
+  /** Bound of the store check: a hung store must not hang the probe (`tunables.readinessStoreTimeoutMs`). */
+  readonly storeTimeoutMs: number;
+  /** Where the probes answer (`routes.healthz`, `routes.readyz` in config/defaults.ts). */
+  readonly paths: { readonly liveness: string; readonly readiness: string };
 }
 
 export interface Health {
@@ -38,7 +40,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export function createHealth(options: HealthOptions): Health {
-  const timeoutMs = options.storeTimeoutMs ?? 1000;
+  const timeoutMs = options.storeTimeoutMs;
   let draining = false;
   return {
     drain() {
@@ -46,12 +48,12 @@ export function createHealth(options: HealthOptions): Health {
     },
     async middleware(ctx, next) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next();
-      if (ctx.path === '/healthz') {
+      if (ctx.path === options.paths.liveness) {
         ctx.set('cache-control', 'no-store');
         ctx.body = { status: 'ok' };
         return;
       }
-      if (ctx.path !== '/readyz') return next();
+      if (ctx.path !== options.paths.readiness) return next();
       ctx.set('cache-control', 'no-store');
       if (draining) {
         ctx.status = 503;

@@ -1,8 +1,14 @@
 /**
- * Structured logs: one JSON object per line. Call sites pass stable codes and technical fields
- * only; a short deny-list below drops fields that would carry personal data or secrets should one
- * slip in.
+ * Structured logs with pino: one JSON object per line. Call sites pass stable codes and technical
+ * fields only; pino's `redact` rules blank any field that would carry personal data or a secret
+ * should one slip in. Each request gets an id (`x-request-id`, `ctx.state.requestId`), which every
+ * line written while serving it carries, so a support reference on an error page finds its lines.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { pino, type Logger as PinoLogger } from 'pino';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, string | number | boolean | undefined | null>;
 
@@ -14,11 +20,16 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const redacted = new Set([
-  'name', 'id_number', 'idnum', 'phone', 'phone_number', 'token', 'access_token', 'id_token',
-  'refresh_token', 'authorization_code', 'password', 'secret', 'client_secret', 'ticket', 'cookie',
-]);
+/** Field names that may hold personal data or a credential: blanked at any depth up to two. */
+const sensitiveFields = [
+  'name', 'id_number', 'idnum', 'cert_no', 'phone', 'phone_number', 'mobile', 'token', 'access_token', 'id_token',
+  'refresh_token', 'logout_token', 'authorization_code', 'code_verifier', 'password', 'secret', 'client_secret',
+  'ticket', 'cookie', 'authorization',
+];
+export const redactedPaths: readonly string[] = sensitiveFields.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
+
+/** The request being served, for the lines its handlers write through any logger. */
+const requestScope = new AsyncLocalStorage<{ readonly requestId: string }>();
 
 export interface LoggerOptions {
   readonly level?: LogLevel;
@@ -26,26 +37,33 @@ export interface LoggerOptions {
   readonly base?: LogFields;
 }
 
-export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = levels[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const base = options.base ?? {};
-  const emit = (level: LogLevel, event: string, fields: LogFields = {}) => {
-    if (levels[level] < threshold) return;
-    const record: Record<string, unknown> = { time: new Date().toISOString(), level, event };
-    for (const [key, value] of Object.entries({ ...base, ...fields })) {
-      if (value === undefined) continue;
-      record[key] = redacted.has(key) ? '[redacted]' : value;
-    }
-    write(JSON.stringify(record));
-  };
+function wrap(logger: PinoLogger): Logger {
   return {
-    debug: (e, f) => emit('debug', e, f),
-    info: (e, f) => emit('info', e, f),
-    warn: (e, f) => emit('warn', e, f),
-    error: (e, f) => emit('error', e, f),
-    child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
+    debug: (event, fields) => logger.debug(fields ?? {}, event),
+    info: (event, fields) => logger.info(fields ?? {}, event),
+    warn: (event, fields) => logger.warn(fields ?? {}, event),
+    error: (event, fields) => logger.error(fields ?? {}, event),
+    child: (fields) => wrap(logger.child(fields)),
   };
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const destination = options.write
+    ? { write: (line: string) => options.write!(line.endsWith('\n') ? line.slice(0, -1) : line) }
+    : pino.destination({ dest: 2, sync: true });
+  return wrap(pino({
+    level: options.level ?? 'info',
+    base: options.base ?? {},
+    messageKey: 'event',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: [...redactedPaths], censor: '[redacted]' },
+    // A request's child logger already names it; any other logger gets it from the request scope.
+    mixin: (_fields, _level, instance) => {
+      const request = requestScope.getStore();
+      return request && instance.bindings().request_id === undefined ? { request_id: request.requestId } : {};
+    },
+  }, destination));
 }
 
 /** A logger that keeps its lines in memory; for tests that assert on log output. */
@@ -53,4 +71,29 @@ export function createMemoryLogger(level: LogLevel = 'debug'): Logger & { lines:
   const lines: Array<Record<string, unknown>> = [];
   const logger = createLogger({ level, write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   return Object.assign(logger, { lines });
+}
+
+/** The id of the request being served (the support reference on error pages), if any. */
+export function currentRequestId(): string | undefined {
+  return requestScope.getStore()?.requestId;
+}
+
+/** Accepted from a proxy in front: short, and nothing that could forge a log line or a header. */
+const forwardedRequestId = /^[A-Za-z0-9._:-]{8,64}$/;
+
+/**
+ * Koa middleware, first in the chain: gives the request its id (the one a proxy sent in
+ * `x-request-id` when it is well formed, else a new one), returns it in `x-request-id`, keeps it in
+ * `ctx.state.requestId` for error pages and a child logger in `ctx.state.logger`, and runs the rest
+ * of the request in its scope so that every line logged meanwhile carries `request_id`.
+ */
+export function requestLogging(logger: Logger) {
+  return async (ctx: Context, next: Next) => {
+    const given = ctx.get('x-request-id');
+    const requestId = forwardedRequestId.test(given) ? given : randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.logger = logger.child({ request_id: requestId });
+    ctx.set('x-request-id', requestId);
+    await requestScope.run({ requestId }, next);
+  };
 }

@@ -5,23 +5,43 @@
 import type Provider from 'oidc-provider';
 import { adapterForDivision } from '../../adapters/registry.ts';
 import type { ClaimValue } from '../../adapters/types.ts';
-import type { AccountStore } from '../accounts/records.ts';
 import { atAchievedLevel, type CanonicalIdentity } from '../identity/model.ts';
 import type { Derive } from '../identity/subjects.ts';
-import type { LegacyGrant } from '../legacy/credentials.ts';
-import type { LegacySystem } from '../legacy/registry.ts';
+
+/**
+ * What release needs of a legacy ticket or token (broker/legacy's `LegacyGrant` has these): named
+ * here so that release depends on nothing of broker/legacy, which depends on release.
+ */
+export interface LegacyGrantFacts {
+  readonly accountId: string;
+  readonly sessionUid: string;
+  /** Scopes granted in the broker login, space-separated. */
+  readonly scope: string;
+  readonly acr?: string;
+}
+
+/** What release needs of a legacy system (broker/legacy's `LegacySystem` has these). */
+export interface LegacySystemFacts {
+  readonly city: string;
+  readonly scopes: readonly string[];
+}
+
+/** Where the identity of an account is read (broker/accounts' `AccountStore` is one). */
+export interface IdentitySource {
+  load(accountId: string): Promise<CanonicalIdentity | undefined>;
+}
 
 export interface LegacyRelease {
   /**
    * The identity behind a ticket or token while its broker session lives (same account); once the
    * session has ended (logout, expiry, another person logging in), undefined.
    */
-  identityOf(grant: LegacyGrant): Promise<CanonicalIdentity | undefined>;
+  identityOf(grant: LegacyGrantFacts): Promise<CanonicalIdentity | undefined>;
   /** The dialect claims of the system's province. */
-  claimsFor(system: LegacySystem, grant: LegacyGrant, identity: CanonicalIdentity): Record<string, ClaimValue>;
+  claimsFor(system: LegacySystemFacts, grant: LegacyGrantFacts, identity: CanonicalIdentity): Record<string, ClaimValue>;
 }
 
-export function createLegacyRelease(provider: Provider, accounts: AccountStore, derive: Derive): LegacyRelease {
+export function createLegacyRelease(provider: Provider, accounts: IdentitySource, derive: Derive): LegacyRelease {
   return {
     async identityOf(grant) {
       const session = await provider.Session.findByUid(grant.sessionUid);

@@ -9,6 +9,7 @@ import type { ProvinceAdapter } from '../../adapters/types.ts';
 import type { CanonicalIdentity, LegalPerson } from '../identity/model.ts';
 import { legalPersonClaims, legalPersonClaimsByScope, legalPersonSubjectOf } from './legal-person.ts';
 import { pairwiseSubject, type Derive } from '../identity/subjects.ts';
+import { cityOf, sectorOf } from './sectors.ts';
 
 export interface ReleaseRequest {
   readonly identity: CanonicalIdentity;
@@ -27,22 +28,6 @@ export interface ClaimsRelease {
   subjectFor(accountId: string, client: Client): string;
   /** oidc-provider's `claims` configuration: every claim name per scope. */
   readonly claimsConfiguration: Record<string, string[]>;
-}
-
-export function cityOf(client: Client | undefined): string | undefined {
-  const city = (client as unknown as { city?: unknown } | undefined)?.city;
-  return typeof city === 'string' ? city : undefined;
-}
-
-export function sectorOf(client: Client): string {
-  return sectorOfCity(cityOf(client));
-}
-
-/** The pairwise sector of a member city's province (resource servers have a city, not a client). */
-export function sectorOfCity(city: string | undefined): string {
-  const adapter = city ? adapterForDivision(city) : undefined;
-  // A province without an adapter still gets a sector of its own: its province code.
-  return adapter?.sector ?? `province:${city ? city.slice(0, 2) : 'none'}`;
 }
 
 export function createClaimsRelease(derive: Derive): ClaimsRelease {

@@ -12,14 +12,14 @@ import type { Store } from '../platform/storage/types.ts';
 const versionKey = 'resources:version';
 const maxEntries = 10_000;
 
-export interface RegistryCache {
+export interface ResourceServerCache {
   /** The cached answer of `read` for `key` (undefined included), reading through on a miss. */
   through<T>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined>;
   /** After a local change: forget everything and tell the other nodes. */
   changed(): Promise<void>;
 }
 
-export function createRegistryCache(store: Store, refreshMs = 1000): RegistryCache {
+export function createResourceServerCache(store: Store, refreshMs = 1000): ResourceServerCache {
   const entries = new Map<string, { readonly value: unknown }>();
   let knownVersion: string | undefined;
   let checkedAt = 0;

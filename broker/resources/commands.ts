@@ -4,9 +4,9 @@
  * routes, read their audit trail. Each works directly on the store, like the rest of the CLI.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TongbanError } from '../platform/errors.ts';
+import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import type { Store } from '../platform/storage/types.ts';
-import { createResourceRegistry, resourceNotFound, type ResourceRegistry } from './registry.ts';
+import { createResourceServerRecords, resourceNotFound, type ResourceServerRecords } from './records.ts';
 import type { ResourceServerInput, ResourceServerRecord } from './types.ts';
 
 export const resourceUsage = `  resource list | resource show <identifier> | resource remove <identifier>
@@ -34,7 +34,7 @@ export interface ResourceCommandOutput {
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 function usage(message: string): TongbanError {
-  return new TongbanError('usage', { message: `resource: ${message}\n\n${resourceUsage}` });
+  return tongbanError('usage', { params: { reason: `resource: ${message}\n\n${resourceUsage}` } });
 }
 
 function parse(args: readonly string[], options: ParseArgsConfig['options'], positionals: number): { values: Values; positionals: string[] } {
@@ -61,14 +61,14 @@ function describe(record: ResourceServerRecord): string {
   ].join('\n');
 }
 
-async function register(registry: ResourceRegistry, args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
+async function register(records: ResourceServerRecords, args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
   const { values } = parse(args, {
     identifier: { type: 'string' }, city: { type: 'string' }, scope: { type: 'string' }, name: { type: 'string' },
     client: { type: 'string', multiple: true }, format: { type: 'string' }, ttl: { type: 'string' }, 'service-client-id': { type: 'string' },
   }, 0);
   const identifier = values.identifier as string | undefined;
   if (!identifier) throw usage('register: --identifier is required');
-  const existing = await registry.get(identifier);
+  const existing = await records.get(identifier);
   const ttl = values.ttl === undefined ? existing?.accessTokenTtl : Number(values.ttl);
   const input = {
     identifier,
@@ -81,7 +81,7 @@ async function register(registry: ResourceRegistry, args: readonly string[], con
     serviceClientId: (values['service-client-id'] as string | undefined) ?? existing?.serviceClientId,
     routes: existing?.routes ?? [],
   } as unknown as ResourceServerInput;
-  const result = await registry.register(input, { actor: context.actor, allowLoopbackHttp: context.mode === 'development' });
+  const result = await records.register(input, { actor: context.actor, allowLoopbackHttp: context.mode === 'development' });
   return {
     json: {
       ...result.record,
@@ -91,7 +91,7 @@ async function register(registry: ResourceRegistry, args: readonly string[], con
   };
 }
 
-async function route(registry: ResourceRegistry, args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
+async function route(records: ResourceServerRecords, args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
   const [sub, ...rest] = args;
   const change = { actor: context.actor, allowLoopbackHttp: context.mode === 'development' };
   if (sub === 'add') {
@@ -99,13 +99,13 @@ async function route(registry: ResourceRegistry, args: readonly string[], contex
     const target = values.to as string | undefined;
     const list = scopes(values.scope);
     if (!target || !list) throw usage('route add: --to and --scope are required');
-    const record = await registry.addRoute(positionals[0]!, { target, scopes: list }, change);
+    const record = await records.addRoute(positionals[0]!, { target, scopes: list }, change);
     return { json: record, text: describe(record) };
   }
   if (sub === 'remove') {
     const { values, positionals } = parse(rest, { to: { type: 'string' } }, 1);
     if (typeof values.to !== 'string') throw usage('route remove: --to is required');
-    const record = await registry.removeRoute(positionals[0]!, values.to, change);
+    const record = await records.removeRoute(positionals[0]!, values.to, change);
     return { json: record, text: describe(record) };
   }
   throw usage(`route: expected add or remove, got "${sub ?? ''}"`);
@@ -119,41 +119,41 @@ async function route(registry: ResourceRegistry, args: readonly string[], contex
  * const output = await runResourceCommand(['list'], { store, actor: 'cli:li', mode: 'production' });
  */
 export async function runResourceCommand(args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
-  const registry = createResourceRegistry({ store: context.store, ...(context.isClientIdTaken ? { isClientIdTaken: context.isClientIdTaken } : {}) });
+  const records = createResourceServerRecords({ store: context.store, ...(context.isClientIdTaken ? { isClientIdTaken: context.isClientIdTaken } : {}) });
   const [sub, ...rest] = args;
   const change = { actor: context.actor };
   switch (sub) {
     case 'list': {
       parse(rest, {}, 0);
-      const records = await registry.list();
-      return { json: { resources: records }, text: records.length ? records.map(describe).join('\n\n') : 'no resource servers' };
+      const all = await records.list();
+      return { json: { resources: all }, text: all.length ? all.map(describe).join('\n\n') : 'no resource servers' };
     }
     case 'show': {
       const { positionals } = parse(rest, {}, 1);
-      const record = await registry.get(positionals[0]!);
+      const record = await records.get(positionals[0]!);
       if (!record) throw resourceNotFound(positionals[0]!);
       return { json: record, text: describe(record) };
     }
     case 'register':
-      return register(registry, rest, context);
+      return register(records, rest, context);
     case 'remove': {
       const { positionals } = parse(rest, {}, 1);
-      await registry.remove(positionals[0]!, change);
+      await records.remove(positionals[0]!, change);
       return { json: { removed: positionals[0] }, text: `resource server ${positionals[0]} is removed` };
     }
     case 'rotate-secret': {
       const { positionals } = parse(rest, {}, 1);
-      const secret = await registry.rotateServiceSecret(positionals[0]!, change);
-      const record = await registry.get(positionals[0]!);
+      const secret = await records.rotateServiceSecret(positionals[0]!, change);
+      const record = await records.get(positionals[0]!);
       return { json: { identifier: positionals[0], service_client_id: record?.serviceClientId, service_client_secret: secret } };
     }
     case 'route':
-      return route(registry, rest, context);
+      return route(records, rest, context);
     case 'audit': {
       const { values } = parse(rest, { limit: { type: 'string' } }, 0);
       const limit = values.limit === undefined ? 50 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usage('audit: --limit must be an integer 1–1000');
-      const entries = await registry.audit.recent(limit);
+      const entries = await records.audit.recent(limit);
       return {
         json: { entries },
         text: entries.length ? entries.map((e) => `${e.at}  ${e.actor}  ${e.event}  ${String(e.fields.identifier ?? e.fields.resource ?? '')}`).join('\n') : 'no entries',

@@ -20,8 +20,8 @@ import { levelOfAcr } from '../identity/assurance.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { AuditTrail } from './audit.ts';
-import type { ResourceRegistry } from './registry.ts';
-import { tokenExchangeGrantType } from './registry.ts';
+import type { ResourceServerRecords } from './records.ts';
+import { tokenExchangeGrantType } from './records.ts';
 import type { ActorClaim, ResolveAccessToken, ResolvedToken, ResourceTokenClaims } from './tokens.ts';
 
 export const tokenTypes = {
@@ -43,7 +43,7 @@ export async function lineageOf(store: Store, grantId: string): Promise<Lineage 
 
 export interface ExchangeOptions {
   readonly store: Store;
-  readonly registry: ResourceRegistry;
+  readonly records: ResourceServerRecords;
   readonly audit: AuditTrail;
   readonly logger: Logger;
   readonly resolveToken: ResolveAccessToken;
@@ -74,7 +74,7 @@ function single(value: unknown): string | undefined {
 
 /** Registers the token-exchange grant type on a provider. */
 export function registerTokenExchange(provider: Provider, options: ExchangeOptions): void {
-  const { store, registry, audit, logger, resolveToken, subjectIn, isClientActive, grantStands, claimsFor } = options;
+  const { store, records, audit, logger, resolveToken, subjectIn, isClientActive, grantStands, claimsFor } = options;
 
   async function handle(ctx: KoaContextWithOIDC): Promise<void> {
     const params = ctx.oidc.params as Record<string, unknown>;
@@ -100,7 +100,7 @@ export function registerTokenExchange(provider: Provider, options: ExchangeOptio
     if (!targetId) throw refuse(new errors.InvalidTarget('exactly one target service (resource or audience) is required'), 'target_count');
 
     // 2. The caller.
-    const from = await registry.byServiceClient(caller.clientId);
+    const from = await records.byServiceClient(caller.clientId);
     if (!from) throw refuse(new errors.UnauthorizedClient('only a registered resource server may exchange tokens'), 'not_a_service');
 
     // 3. The subject token.
@@ -119,7 +119,7 @@ export function registerTokenExchange(provider: Provider, options: ExchangeOptio
     // 4. The route and its target.
     const route = from.routes.find((r) => r.target === targetId);
     if (!route) throw refuse(new errors.InvalidTarget('no exchange route is configured from the calling service to this target'), 'no_route');
-    const target = await registry.get(targetId);
+    const target = await records.get(targetId);
     if (!target) throw refuse(new errors.InvalidTarget('the target service is not registered'), 'unknown_target');
 
     // 5. The scopes: never wider than the subject token, the route and the target allow.
@@ -146,7 +146,7 @@ export function registerTokenExchange(provider: Provider, options: ExchangeOptio
     await issue(ctx, subject, from.identifier, target, asked);
   }
 
-  async function issue(ctx: KoaContextWithOIDC, subject: ResolvedToken, fromIdentifier: string, target: NonNullable<Awaited<ReturnType<ResourceRegistry['get']>>>, scopes: readonly string[]) {
+  async function issue(ctx: KoaContextWithOIDC, subject: ResolvedToken, fromIdentifier: string, target: NonNullable<Awaited<ReturnType<ResourceServerRecords['get']>>>, scopes: readonly string[]) {
     const caller = ctx.oidc.client!;
     const now = Math.floor(Date.now() / 1000);
     const ttl = Math.max(1, Math.min(target.accessTokenTtl, subject.exp - now));

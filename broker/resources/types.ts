@@ -4,16 +4,8 @@
  * accept, and which other services they may call on a person's behalf (token exchange routes).
  */
 
-/** How access tokens for a resource look: a JWT it checks alone (RFC 9068) or an opaque handle it introspects. */
-export type AccessTokenFormat = 'jwt' | 'opaque';
-
-/** One configured token-exchange route: the owning service may call `target` for these scopes. */
-export interface ExchangeRoute {
-  /** Identifier (resource indicator) of the service called. */
-  readonly target: string;
-  /** Scopes the call may carry; a token exchange never asks for more. */
-  readonly scopes: readonly string[];
-}
+import type { AccessTokenFormat, ExchangeRoute } from '../../config/rules/resources.ts';
+export type { AccessTokenFormat, ConfiguredResourceServer, ExchangeRoute, ResourceServerInput } from '../../config/rules/resources.ts';
 
 /** A registered resource server, as the registry stores and returns it. */
 export interface ResourceServerRecord {
@@ -43,23 +35,3 @@ export interface ResourceServerRecord {
   readonly updatedAt: string;
 }
 
-/** What an operator gives to register a resource server (config file entry, CLI, admin API). */
-export interface ResourceServerInput {
-  readonly identifier: string;
-  readonly city: string;
-  readonly name?: string;
-  readonly clients?: readonly string[];
-  readonly scopes: readonly string[];
-  /** Default `jwt`. */
-  readonly accessTokenFormat?: AccessTokenFormat;
-  /** Seconds; default 300. */
-  readonly accessTokenTtl?: number;
-  /** The service's own client id; default derived from the identifier's host and path. */
-  readonly serviceClientId?: string;
-  /** The service client's secret (32+ characters); generated when omitted. */
-  readonly serviceClientSecret?: string;
-  readonly routes?: readonly ExchangeRoute[];
-}
-
-/** A resource server declared in the configuration file (`resources: [...]`). */
-export type ConfiguredResourceServer = ResourceServerInput;

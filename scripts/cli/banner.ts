@@ -1,3 +1,4 @@
+/** The development-mode warning the broker CLI and the demo print at start. */
 import type { TongbanConfig } from '../../config/defaults.ts';
 
 /** The one loud warning of development mode, for people starting the broker by hand. */

@@ -13,7 +13,8 @@ import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createLogger } from '../../broker/platform/log.ts';
 import { isStoreUnavailable, guardStore } from '../../broker/platform/storage/guard.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
-import { cliActor, createRegistryService, isRegistryError, type RegistryService } from '../../broker/members/index.ts';
+import { cliActor, createMemberRegistry, isRegistryError, type MemberRegistry } from '../../broker/members/index.ts';
+import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import type { Actor, AuditEntry } from '../../broker/members/index.ts';
 import { resourceUsage, runResourceCommand } from '../../broker/resources/commands.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
@@ -31,8 +32,10 @@ const usage = `usage: npm run --silent cities -- <command> [options] [--json]
   suspend <client_id> | resume <client_id> | rotate-secret <client_id> | remove <client_id>
   app <client_id>                        one app
   audit [--city <code>] [--limit <n>]    the audit trail, newest first
-  issue-token --city <code> [--ttl <seconds|30m|12h|7d>]
+  issue-token --city <code> [--ttl <seconds|30m|12h|7d>] [--uses <n>]
                                          an initial access token for dynamic client registration
+                                         (--uses 1: single use)
+  token list | token revoke <id>         initial access tokens (by id, never the token itself)
   add-operator --name <name> --role federation|province [--province <code>]
   operator list | operator revoke <id> | operator rotate-key <id>
 ${resourceUsage}
@@ -105,7 +108,7 @@ interface Output {
   readonly text?: string;
 }
 
-type Command = (args: string[], service: RegistryService, actor: Actor, store: Store) => Promise<Output>;
+type Command = (args: string[], service: MemberRegistry, actor: Actor, store: Store) => Promise<Output>;
 
 const commands: Record<string, Command> = {
   async list(args, service, actor) {
@@ -203,9 +206,35 @@ const commands: Record<string, Command> = {
   },
 
   async 'issue-token'(args, service, actor) {
-    const { values } = parse(args, { city: { type: 'string' }, ttl: { type: 'string' } }, 0);
+    const { values } = parse(args, { city: { type: 'string' }, ttl: { type: 'string' }, uses: { type: 'string' } }, 0);
     const ttl = ttlSeconds(str(values, 'ttl'));
-    return { json: await service.issueInitialAccessToken(actor, { city: str(values, 'city'), ...(ttl === undefined ? {} : { ttl_seconds: ttl }) }) };
+    const uses = str(values, 'uses');
+    return {
+      json: await service.issueInitialAccessToken(actor, {
+        city: str(values, 'city'), ...(ttl === undefined ? {} : { ttl_seconds: ttl }), ...(uses === undefined ? {} : { uses }),
+      }),
+    };
+  },
+
+  async token(args, service, actor) {
+    const [sub, ...rest] = args;
+    if (sub === 'list') {
+      parse(rest, {}, 0);
+      const tokens = await service.listInitialAccessTokens(actor);
+      const usesText = (t: { uses?: number; used: number }) => `${t.used}/${t.uses ?? '∞'}`;
+      return {
+        json: { tokens },
+        text: tokens.length
+          ? table([['id', 'city', 'expires', 'uses', 'status'], ...tokens.map((t) => [t.id, t.city, t.expires_at, usesText(t), t.revoked_at ? 'revoked' : 'active'])])
+          : 'no initial access tokens',
+      };
+    }
+    if (sub === 'revoke') {
+      const { positionals } = parse(rest, {}, 1);
+      const token = await service.revokeInitialAccessToken(actor, positionals[0]);
+      return { json: token, text: `initial access token ${token.id} (city ${token.city}) is revoked` };
+    }
+    throw new UsageError(`token: expected list or revoke <id>, got "${sub ?? ''}"`);
   },
 
   async 'add-operator'(args, service, actor) {
@@ -243,7 +272,7 @@ const commands: Record<string, Command> = {
       store,
       actor: actorText(actor),
       mode: service.mode,
-      isClientIdTaken: async (clientId) => service.configuredClientIds.has(clientId) || (await service.registry.app(clientId)) !== undefined,
+      isClientIdTaken: async (clientId) => service.configuredClientIds.has(clientId) || (await service.records.app(clientId)) !== undefined,
     });
   },
 };
@@ -286,7 +315,12 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
   } catch (error) {
     return fail('store_unavailable', `cannot open the store ${config.store.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`);
   }
-  const service = createRegistryService({ store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients });
+  // The brokers' key for stored secrets: apps and operators registered here get the keyed hash too.
+  const secretKey = secretKeyOf((await loadKeys(config, store, logger)).subjectSecret);
+  const service = createMemberRegistry({
+    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
+    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+  });
   try {
     await service.seed(seedCities);
     const output = await command(args, service, cliActor(), store);

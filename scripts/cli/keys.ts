@@ -8,6 +8,8 @@
  *   promote [--force]    make "next" sign; the current generation becomes "previous"
  *   retire [--force] [--id <generation>]
  *                        remove previous generations whose tokens have all expired
+ *   rotate-data-key      seal personal data under a new data key: development adds one to the
+ *                        store; production uses the first of keys.dataKeys. Re-seals every record.
  *
  * Options: --json prints the ring's public description as JSON.
  * Exit status: 0 done, 1 refused (the message says why), 2 configuration problem.
@@ -16,7 +18,8 @@ import { parseArgs } from 'node:util';
 import type { TongbanConfig } from '../../config/defaults.ts';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { describeRing, KeyRotationRefused, keysUsage, runKeysCommand, type KeyRing, type RotationPolicy } from '../../broker/oidc/key-ring.ts';
-import { keyRingSourceOf, rotationPolicy } from '../../broker/oidc/keys.ts';
+import { keyRingSourceOf, rotationPolicyOf } from '../../broker/oidc/keys.ts';
+import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
@@ -56,9 +59,15 @@ async function main(): Promise<number> {
   }
   let store: Store | undefined;
   try {
-    if (!config.keys.signingKeysFile) store = await createStore(config.store, { namespace: config.storeNamespace });
-    const source = keyRingSourceOf(config, store!);
-    const policy = rotationPolicy(config);
+    // The store also when the ring is in a file: the resource servers' token lifetimes bound retirement.
+    store = await createStore(config.store, { namespace: config.storeNamespace });
+    if (command === 'rotate-data-key') {
+      const done = await rotateDataKey(config, store);
+      process.stdout.write(`${done.added ? 'added data key' : 'sealing with data key'} ${done.keyId}; re-sealed ${done.resealed} records (${done.current} already current, ${done.gone} expired)\n`);
+      return 0;
+    }
+    const source = keyRingSourceOf(config, store);
+    const policy = await rotationPolicyOf(config, store);
     const result = await runKeysCommand(command, source, policy, { force: values.force ?? false, ...(values.id ? { id: values.id } : {}) });
     if (result.message) process.stderr.write(`${result.message}\n`);
     printRing(result.ring, policy, values.json ?? false);

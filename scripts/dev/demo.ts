@@ -7,6 +7,7 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createBroker, type Broker } from '../../broker/broker.ts';
+import { routes } from '../../config/defaults.ts';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { developmentBanner } from '../cli/banner.ts';
 import { createDemoPortal, type DemoPortal } from './demo-portal/index.ts';
@@ -37,7 +38,7 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
     SIMULATOR_PORT: env.SIMULATOR_PORT ?? new URL(config.national.issuer).port,
     SIMULATOR_CLIENT_ID: config.national.clientId,
     SIMULATOR_CLIENT_SECRET: config.national.clientSecret,
-    SIMULATOR_REDIRECT_URI: new URL('/national/callback', config.issuer).href,
+    SIMULATOR_REDIRECT_URI: new URL(routes.nationalCallback, config.issuer).href,
   });
   let broker: Broker | undefined;
   let portal: DemoPortal | undefined;

@@ -38,6 +38,7 @@ describe('demo in a real browser', function () {
       TONGBAN_CONFIG: configFile,
       TONGBAN_ISSUER: `http://127.0.0.1:${brokerPort}`,
       TONGBAN_PORT: String(brokerPort),
+      TONGBAN_METRICS_PORT: '0',
       TONGBAN_STORE: `sqlite:${join(dir, 'tongban.sqlite')}`,
       TONGBAN_LOG_LEVEL: 'warn',
       TONGBAN_NATIONAL_ISSUER: `http://127.0.0.1:${simulatorPort}`,

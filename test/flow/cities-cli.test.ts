@@ -305,6 +305,7 @@ describe('cities CLI against a running broker', function () {
       assert.equal(text.includes(app.client_secret), false);
       assert.equal(text.includes('secret_hash'), false);
       assert.equal(text.includes('scrypt$'), false);
+      assert.equal(text.includes('hmac-sha256$'), false);
 
       const human = await cli('audit', '--limit', '3');
       assert.match(human.stdout, /app\.rotate_secret/);

@@ -67,7 +67,7 @@ describe('dynamic client registration (RFC 7591 / 7592)', function () {
       const stored = await federation.store.get<Record<string, unknown>>(`registry:app:${String(registered.client_id)}`);
       assert.ok(stored);
       assert.equal(stored.registered_via, 'dynamic_registration');
-      assert.match(String(stored.secret_hash), /^scrypt\$/);
+      assert.match(String(stored.secret_hash), /^hmac-sha256\$/, 'a generated secret: the keyed hash');
       assert.equal(JSON.stringify(stored).includes(String(registered.client_secret)), false, 'the secret is stored hashed only');
     });
 
@@ -129,7 +129,7 @@ describe('dynamic client registration (RFC 7591 / 7592)', function () {
     it('deletes itself (RFC 7592), and the trail shows it all', async () => {
       const answer = await request('DELETE', String(registered.registration_client_uri), String(registered.registration_access_token));
       assert.equal(answer.status, 204);
-      assert.equal(await federation.broker.registry.registry.app(String(registered.client_id), { fresh: true }), undefined);
+      assert.equal(await federation.broker.registry.records.app(String(registered.client_id), { fresh: true }), undefined);
       const trail = await federation.broker.registry.audit(cliActor(), { city: '330100' });
       const mine = trail.filter((e) => e.target.id === registered.client_id).map((e) => `${e.action}:${e.actor.kind}`).reverse();
       assert.deepEqual(mine, [
@@ -168,7 +168,7 @@ describe('dynamic client registration (RFC 7591 / 7592)', function () {
       await createOidcAdapterFactory(federation.store)('InitialAccessToken').upsert(expired, {
         iat: now - 600, exp: now - 60, jti: expired, kind: 'InitialAccessToken', policies: ['member-city'],
       }, 60);
-      await federation.broker.registry.registry.bindInitialAccessToken(expired, { city: '330100', issued_by: cliActor(), expires_at: new Date((now - 60) * 1000).toISOString() }, 60_000);
+      await federation.broker.registry.records.bindInitialAccessToken(expired, { city: '330100', issued_by: cliActor(), expires_at: new Date((now - 60) * 1000).toISOString() }, 60_000);
       const answer = await register(expired, metadata);
       assert.equal(answer.status, 401);
       assert.equal(answer.body.error, 'invalid_token');

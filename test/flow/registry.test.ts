@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { seedCities } from '../../config/cities.ts';
 import type { ConfiguredClient } from '../../config/defaults.ts';
-import { checkAppInput, clientMetadataOfApp, cliActor, createRegistryService, RegistryError, type AppInput, type RegistryService } from '../../broker/members/index.ts';
+import { checkAppInput, clientMetadataOfApp, cliActor, createMemberRegistry, RegistryError, type AppInput, type MemberRegistry } from '../../broker/members/index.ts';
 import { createSecretVerifier, generateSecret, hashSecret } from '../../broker/members/secrets.ts';
+import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
@@ -82,19 +83,19 @@ describe('member-city registry', function () {
 
   describe('in one store', () => {
     let store: Store;
-    let service: RegistryService;
+    let service: MemberRegistry;
     const configured: ConfiguredClient = { client_id: 'hz-config-portal', client_secret: 'configured-secret', city: '330100', redirect_uris: ['https://config.example.cn/cb'] };
 
     before(async () => {
       store = await createStore('memory:');
-      service = createRegistryService({ store, mode: 'production', issuer: 'https://tongban.example.cn', configuredClients: [configured] });
+      service = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', configuredClients: [configured], oidcAdapter: createOidcAdapterFactory(store) });
     });
     after(async () => store?.close());
 
     it('seeds the reference cities once', async () => {
       assert.equal(await service.seed(seedCities), 27);
       assert.equal(await service.seed(seedCities), 0);
-      const other = createRegistryService({ store, mode: 'production', issuer: 'https://tongban.example.cn' });
+      const other = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', oidcAdapter: createOidcAdapterFactory(store) });
       assert.equal(await other.seed(seedCities), 0);
       const cities = await service.listCities(actor);
       assert.equal(cities.length, 27);
@@ -116,7 +117,7 @@ describe('member-city registry', function () {
 
     it('serves an app to oidc-provider with its secret hashed, pairwise, in its city', async () => {
       const registered = await service.registerApp(actor, app({ scope: 'openid profile id_number', backchannel_logout_uri: 'https://banshi.hangzhou.example.cn/bc' }));
-      const stored = await service.registry.app(registered.client_id, { fresh: true });
+      const stored = await service.records.app(registered.client_id, { fresh: true });
       const metadata = clientMetadataOfApp(stored!);
       assert.equal(metadata.client_id, registered.client_id);
       assert.match(String(metadata.client_secret), /^scrypt\$/);
@@ -132,13 +133,13 @@ describe('member-city registry', function () {
     const url = 'redis://127.0.0.1:6379';
     const namespace = `registry-${Math.random().toString(36).slice(2, 10)}`;
     let stores: Store[] = [];
-    let nodeA: RegistryService;
-    let nodeB: RegistryService;
+    let nodeA: MemberRegistry;
+    let nodeB: MemberRegistry;
 
     before(async () => {
       stores = await Promise.all([createStore(url, { namespace }), createStore(url, { namespace })]);
-      nodeA = createRegistryService({ store: stores[0]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200 });
-      nodeB = createRegistryService({ store: stores[1]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200 });
+      nodeA = createMemberRegistry({ store: stores[0]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[0]!) });
+      nodeB = createMemberRegistry({ store: stores[1]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[1]!) });
     });
     after(async () => {
       await Promise.all(stores.map((s) => s.close()));
@@ -152,14 +153,14 @@ describe('member-city registry', function () {
 
     it('sees a change made on another node within the refresh interval', async () => {
       const registered = await nodeA.registerApp(actor, app({ name: '跨节点应用' }));
-      assert.equal((await nodeB.registry.app(registered.client_id))?.status, 'active', 'a new app is found at once');
+      assert.equal((await nodeB.records.app(registered.client_id))?.status, 'active', 'a new app is found at once');
       await nodeA.suspendApp(actor, registered.client_id);
-      assert.equal((await nodeB.registry.app(registered.client_id, { fresh: true }))?.status, 'suspended', 'a fresh read sees it at once');
+      assert.equal((await nodeB.records.app(registered.client_id, { fresh: true }))?.status, 'suspended', 'a fresh read sees it at once');
       const deadline = Date.now() + 1000;
-      let seen = (await nodeB.registry.app(registered.client_id))?.status;
+      let seen = (await nodeB.records.app(registered.client_id))?.status;
       while (seen !== 'suspended' && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
-        seen = (await nodeB.registry.app(registered.client_id))?.status;
+        seen = (await nodeB.records.app(registered.client_id))?.status;
       }
       assert.equal(seen, 'suspended');
     });
@@ -167,7 +168,7 @@ describe('member-city registry', function () {
     it('loses no change when nodes change one app at the same time', async () => {
       const registered = await nodeA.registerApp(actor, app({ name: '并发应用' }));
       const rotations = await Promise.all([nodeA, nodeB, nodeA, nodeB, nodeA, nodeB].map((node) => node.rotateSecret(actor, registered.client_id)));
-      const final = await nodeA.registry.app(registered.client_id, { fresh: true });
+      const final = await nodeA.records.app(registered.client_id, { fresh: true });
       assert.equal(final!.revision, 1 + rotations.length, 'every rotation was applied, one after the other');
       const valid = await Promise.all(rotations.map((r) => nodeA.secrets.verify(r.client_secret, final!.secret_hash!)));
       assert.equal(valid.filter(Boolean).length, 1, 'exactly the last secret handed out works');

@@ -11,7 +11,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import type { ConfiguredResourceServer } from '../../broker/resources/index.ts';
-import { configuredResourceServersProblems, createResourceRegistry, resourceServerProblems } from '../../broker/resources/registry.ts';
+import { configuredResourceServersProblems, createResourceServerRecords, resourceServerProblems } from '../../broker/resources/records.ts';
 import { createMemoryStore } from '../../broker/platform/storage/memory.ts';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { runCities } from '../../scripts/cli/cities.ts';
@@ -321,7 +321,7 @@ describe('resource server registry', () => {
 
   it('registers, lists, updates routes, refuses a taken service client id, and audits each change', async () => {
     const store = createMemoryStore();
-    const registry = createResourceRegistry({ store });
+    const registry = createResourceServerRecords({ store });
     const a = await registry.register({ identifier: 'https://a.example.gov.cn/api', city: '330400', scopes: ['gjj:read'] }, { actor: 'op' });
     assert.equal(a.record.accessTokenFormat, 'jwt');
     assert.equal(a.record.accessTokenTtl, 300);

@@ -160,10 +160,11 @@ describe('signing keys from a file (production)', function () {
     mode: 'production',
     issuer: 'https://tongban.example.cn',
     listen: { host: '127.0.0.1', port: 0 },
+    metrics: { listen: { host: '127.0.0.1', port: 0 } },
     store: redisUrl,
     storeNamespace: namespace,
     national: { issuer: 'https://national.example.cn', clientId: 'tongban', clientSecret: 'a-production-secret-of-some-length', timeoutMs: 2000 },
-    keys: { signingKeysFile: file, cookieKeys: ['c'.repeat(32)], subjectSecret: 's'.repeat(32), refreshSeconds: 1 },
+    keys: { signingKeysFile: file, cookieKeys: ['c'.repeat(32)], subjectSecret: 's'.repeat(32), dataKeys: [`d1:${Buffer.alloc(32, 1).toString('base64url')}`], refreshSeconds: 1 },
   });
 
   before(async () => {

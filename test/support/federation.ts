@@ -66,7 +66,11 @@ export async function startFederation(options: FederationOptions): Promise<Feder
     overrides: {
       issuer,
       listen: { host: '127.0.0.1', port },
+      // Many brokers run in one test process: each takes a free metrics port.
+      metrics: { listen: { host: '127.0.0.1', port: 0 } },
       store: options.store ?? 'memory:',
+      // The rate limits count under the store's namespace too.
+      storeNamespace: namespace,
       national: { issuer: simulator.issuer, clientId: brokerClient.clientId, clientSecret: brokerClient.clientSecret, timeoutMs: 2000 },
       clients: [...options.clients],
       ...options.overrides,

@@ -61,6 +61,7 @@ export async function startNodeFederation(options: NodeFederationOptions): Promi
   const config: Record<string, unknown> = {
     issuer,
     listen: { host: '127.0.0.1', port: 0 },
+    metrics: { listen: { host: '127.0.0.1', port: 0 } },
     store: options.store,
     storeNamespace: namespace,
     logLevel: 'info',

@@ -46,7 +46,7 @@ describe('configuration', () => {
 
   it('refuses production without real keys and with http issuers', () => {
     const problems = problemsOf(() => loadConfig({ env: { TONGBAN_MODE: 'production', TONGBAN_ISSUER: 'http://broker.example' } }));
-    for (const key of ['issuer', 'keys.signingKeysFile', 'keys.cookieKeys', 'keys.subjectSecret', 'national.issuer', 'national.clientSecret']) {
+    for (const key of ['issuer', 'keys.signingKeysFile', 'keys.cookieKeys', 'keys.subjectSecret', 'keys.dataKeys', 'national.issuer', 'national.clientSecret']) {
       assert.ok(problems.some((p) => p.startsWith(key)), `no problem reported for ${key}: ${problems.join('; ')}`);
     }
   });
@@ -60,6 +60,7 @@ describe('configuration', () => {
         TONGBAN_SIGNING_KEYS_FILE: '/etc/tongban/jwks.json',
         TONGBAN_COOKIE_KEYS: `${'a'.repeat(32)},${'b'.repeat(32)}`,
         TONGBAN_SUBJECT_SECRET: 's'.repeat(40),
+        TONGBAN_DATA_KEY: `d1:${Buffer.alloc(32, 1).toString('base64url')}`,
         TONGBAN_NATIONAL_ISSUER: 'https://zwfw.example.gov.cn',
         TONGBAN_NATIONAL_CLIENT_SECRET: 'x'.repeat(40),
       },

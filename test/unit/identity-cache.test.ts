@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { createFindAccount, type AccountStore } from '../../broker/accounts/records.ts';
+import type { AccountStore } from '../../broker/accounts/records.ts';
+import { createFindAccount } from '../../broker/accounts/find-account.ts';
 import { cacheIdentities } from '../../broker/accounts/cache.ts';
 import { acrOf } from '../../broker/identity/assurance.ts';
 import type { CanonicalIdentity } from '../../broker/identity/model.ts';

@@ -1,14 +1,14 @@
 import type { Context } from 'koa';
-import { TongbanError } from '../errors.ts';
+import { tongbanError } from '../errors.ts';
 
 /** Reads a small application/x-www-form-urlencoded body (forms on the broker's own pages). */
 export async function readForm(ctx: Context, limit = 16 * 1024): Promise<URLSearchParams> {
   const type = ctx.get('content-type');
   if (!type.startsWith('application/x-www-form-urlencoded')) {
-    throw new TongbanError('invalid_request', { status: 415, message: 'Expected a form submission.', messageZh: '请求格式不正确。' });
+    throw tongbanError('form_expected');
   }
   const body = await readBody(ctx, limit);
-  if (!body) throw new TongbanError('invalid_request', { status: 413, message: 'The form is too large.', messageZh: '提交的内容过大。' });
+  if (!body) throw tongbanError('form_too_large');
   return new URLSearchParams(body.toString('utf8'));
 }
 

@@ -2,6 +2,7 @@
  * The broker's pages for people: small, server-rendered, Chinese first with English beneath.
  * Every value interpolated into HTML goes through `escapeHtml`.
  */
+import { currentRequestId } from '../log.ts';
 
 export function escapeHtml(value: unknown): string {
   return String(value)
@@ -71,14 +72,17 @@ export interface ErrorPageOptions {
   readonly messageZh: string;
   /** Where the person can go next. */
   readonly back?: { readonly href: string; readonly label: string; readonly labelEn: string };
+  /** The support reference: the request id (`x-request-id`); default: the request being served. */
+  readonly reference?: string;
 }
 
-export function errorPage({ code, message, messageZh, back }: ErrorPageOptions): string {
+export function errorPage({ code, message, messageZh, back, reference = currentRequestId() }: ErrorPageOptions): string {
   return page({
     title: '无法完成请求',
     titleEn: 'The request could not be completed',
     body: html`<p>${messageZh}</p><p class="en">${message}</p>
 ${back ? html`<p><a class="button" href="${back.href}">${back.label} · ${back.labelEn}</a></p>` : html`<p class="en">请返回您访问的服务重新开始。 · Please go back to the service you came from and start again.</p>`}
-<div class="error-code">错误代码 Error code: <code>${code}</code></div>`,
+<div class="error-code">错误代码 Error code: <code>${code}</code></div>
+${reference ? html`<div class="error-code">查询编号 Support reference: <code>${reference}</code></div>` : false}`,
   });
 }

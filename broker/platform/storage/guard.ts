@@ -4,13 +4,13 @@
  * or JSON on the broker's routes — instead of a 500 with a driver message.
  */
 import { errors } from 'oidc-provider';
-import { ErrorCode } from '../errors.ts';
+import { ErrorCode, messageOf } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from './types.ts';
 
 export class StoreUnavailableError extends errors.OIDCProviderError {
   readonly code = ErrorCode.storeUnavailable;
-  readonly messageZh = '服务暂时不可用，请稍后再试。';
+  readonly messageZh = messageOf('store_unavailable', 'zh-CN');
   override error_description = 'the service is temporarily unavailable, try again later';
   constructor(cause: unknown) {
     super(503, 'temporarily_unavailable', { cause });
@@ -23,7 +23,7 @@ export function isStoreUnavailable(error: unknown): error is StoreUnavailableErr
   return error instanceof StoreUnavailableError;
 }
 
-const guarded = ['get', 'getMany', 'set', 'delete', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'ping', 'sweep'] as const;
+const guarded = ['get', 'getMany', 'set', 'delete', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'appendToLog', 'readLog', 'logLength', 'ping', 'sweep'] as const;
 
 export function guardStore(store: Store, logger: Logger): Store {
   const wrapper: Record<string, unknown> = { kind: store.kind, close: () => store.close() };

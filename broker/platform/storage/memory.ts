@@ -16,6 +16,7 @@ export function createMemoryStore(): Store {
   const records = createRecords(recordMap, '');
   const claims = new Map<string, number>();
   const sets = new Map<string, MemorySet>();
+  const logs = new Map<string, string[]>();
 
   const liveSet = (key: string, now = Date.now()): MemorySet | undefined => {
     const set = sets.get(key);
@@ -65,6 +66,19 @@ export function createMemoryStore(): Store {
     async deleteSet(key) {
       sets.delete(key);
     },
+    async appendToLog(log, position, entry) {
+      const entries = logs.get(log) ?? [];
+      if (entries.length !== position) return false;
+      entries.push(entry);
+      logs.set(log, entries);
+      return true;
+    },
+    async readLog(log, from, count) {
+      return (logs.get(log) ?? []).slice(from, from + count);
+    },
+    async logLength(log) {
+      return logs.get(log)?.length ?? 0;
+    },
     async ping() {},
     async sweep() {
       const now = Date.now();
@@ -90,6 +104,7 @@ export function createMemoryStore(): Store {
       recordMap.clear();
       claims.clear();
       sets.clear();
+      logs.clear();
     },
   };
 }

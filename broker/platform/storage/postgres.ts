@@ -29,6 +29,8 @@ const schema = [
   `CREATE TABLE IF NOT EXISTS tongban_set_members (
      set_key TEXT NOT NULL, generation TEXT NOT NULL, member TEXT NOT NULL,
      added_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (set_key, member))`,
+  // Append-only logs: the primary key lets exactly one writer take a position; never swept.
+  'CREATE TABLE IF NOT EXISTS tongban_logs (log TEXT NOT NULL, position BIGINT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (log, position))',
 ];
 
 const ms = (param: string) => `(${param}::float8 * interval '1 millisecond')`;
@@ -155,6 +157,31 @@ export async function createPostgresStore(url: string, options: BackendOptions):
         'WITH d AS (DELETE FROM tongban_sets WHERE key = $1) DELETE FROM tongban_set_members WHERE set_key = $1',
         [prefix + key],
       );
+    },
+    async appendToLog(log, position, entry) {
+      // Only at the end: the position is free and (but for the first) follows a taken one.
+      return (await count(
+        `INSERT INTO tongban_logs (log, position, entry)
+         SELECT $1, $2::bigint, $3
+         WHERE NOT EXISTS (SELECT 1 FROM tongban_logs WHERE log = $1 AND position >= $2::bigint)
+           AND ($2::bigint = 0 OR EXISTS (SELECT 1 FROM tongban_logs WHERE log = $1 AND position = $2::bigint - 1))
+         ON CONFLICT (log, position) DO NOTHING`,
+        [prefix + log, position, entry],
+      )) === 1;
+    },
+    async readLog(log, from, count) {
+      const result = await pool.query<{ entry: string }>(
+        'SELECT entry FROM tongban_logs WHERE log = $1 AND position >= $2 ORDER BY position LIMIT $3',
+        [prefix + log, from, count],
+      );
+      return result.rows.map((row) => row.entry);
+    },
+    async logLength(log) {
+      const result = await pool.query<{ next: string }>(
+        'SELECT coalesce(max(position) + 1, 0) AS next FROM tongban_logs WHERE log = $1',
+        [prefix + log],
+      );
+      return Number(result.rows[0]?.next ?? 0);
     },
     async ping() {
       await pool.query('SELECT 1');

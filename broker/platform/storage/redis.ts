@@ -41,6 +41,12 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1`;
 
+/** Appends at ARGV[1] only while the list is exactly that long: one winner per position. */
+const appendToLogScript = `
+if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+return 1`;
+
 /** The commands the primitives use; the same on a client and on a cluster. */
 interface RedisCommands {
   set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
@@ -48,6 +54,8 @@ interface RedisCommands {
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
   unlink(key: string): Promise<unknown>;
+  lRange(key: string, start: number, stop: number): Promise<string[]>;
+  lLen(key: string): Promise<number>;
 }
 
 interface RedisConnection {
@@ -158,6 +166,7 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
   const base = `${options.namespace}:`;
   const claimKey = (key: string) => `${base}c:${key}`;
   const setKey = (key: string) => `${base}s:${key}`;
+  const logKey = (key: string) => `${base}l:${key}`;
   const adapter = new KeyvRedis(connection.keyvConnection, { throwOnErrors: true, throwOnConnectError: true });
   // Redis expires each record by its PX: the value needs no expiry of its own.
   const records = createRecords(adapter, `${base}r:`, { nativeExpiry: true });
@@ -187,6 +196,17 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
     },
     async deleteSet(key) {
       await commands.unlink(setKey(key));
+    },
+    async appendToLog(log, position, entry) {
+      const reply = await commands.eval(appendToLogScript, { keys: [logKey(log)], arguments: [String(position), entry] });
+      return Number(reply) === 1;
+    },
+    async readLog(log, from, count) {
+      if (count <= 0) return [];
+      return commands.lRange(logKey(log), from, from + count - 1);
+    },
+    async logLength(log) {
+      return commands.lLen(logKey(log));
     },
     async ping() {
       await connection.ping();

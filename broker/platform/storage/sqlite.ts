@@ -85,6 +85,9 @@ CREATE INDEX IF NOT EXISTS tongban_sets_expires ON tongban_sets (expires_at);
 CREATE TABLE IF NOT EXISTS tongban_set_members (
   set_key TEXT NOT NULL, generation TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (set_key, member)
 );
+CREATE TABLE IF NOT EXISTS tongban_logs (
+  log TEXT NOT NULL, position INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (log, position)
+);
 `;
 
 /*
@@ -207,6 +210,33 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
         await db.run('DELETE FROM tongban_sets WHERE key = ?', [prefix + key]);
         await db.run('DELETE FROM tongban_set_members WHERE set_key = ?', [prefix + key]);
       });
+    },
+    async appendToLog(log, position, entry) {
+      // One statement: the primary key lets exactly one writer (of any process) take a position.
+      const rows = await serial(() => db.all(
+        `INSERT INTO tongban_logs (log, position, entry)
+         SELECT ?1, ?2, ?3
+         WHERE NOT EXISTS (SELECT 1 FROM tongban_logs WHERE log = ?1 AND position >= ?2)
+           AND (?2 = 0 OR EXISTS (SELECT 1 FROM tongban_logs WHERE log = ?1 AND position = ?2 - 1))
+         ON CONFLICT (log, position) DO NOTHING
+         RETURNING position`,
+        [prefix + log, position, entry],
+      ));
+      return rows.length === 1;
+    },
+    async readLog(log, from, count) {
+      const rows = await serial(() => db.all<{ entry: string }>(
+        'SELECT entry FROM tongban_logs WHERE log = ? AND position >= ? ORDER BY position LIMIT ?',
+        [prefix + log, from, count],
+      ));
+      return rows.map((row) => row.entry);
+    },
+    async logLength(log) {
+      const rows = await serial(() => db.all<{ next: number }>(
+        'SELECT coalesce(max(position) + 1, 0) AS next FROM tongban_logs WHERE log = ?',
+        [prefix + log],
+      ));
+      return Number(rows[0]?.next ?? 0);
     },
     async ping() {
       await serial(() => db.all('SELECT 1'));

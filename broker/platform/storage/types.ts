@@ -25,6 +25,16 @@ export interface Store {
   removeFromSet(key: string, member: string): Promise<void>;
   members(key: string): Promise<string[]>;
   deleteSet(key: string): Promise<void>;
+  /**
+   * Append-only logs (the audit trail), never expired by any backend. Appends `entry` at
+   * `position` only when the log holds exactly `position` entries now; true for exactly one of
+   * several callers racing for the same position, on every node. Atomic.
+   */
+  appendToLog(log: string, position: number, entry: string): Promise<boolean>;
+  /** Up to `count` entries from `from` on, in order. */
+  readLog(log: string, from: number, count: number): Promise<string[]>;
+  /** The position the next entry takes. */
+  logLength(log: string): Promise<number>;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Removes expired records now (SQL backends also do it periodically). Returns how many. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
 import { freePort, repositoryRoot, spawnBroker, startPrivateRedis, type BrokerProcess, type PrivateRedis } from '../processes.ts';
 import type { Job, JobResult, Progress, Target, UsageMessage } from './protocol.ts';
+import { routes } from '../../../config/defaults.ts';
 
 export const benchClient = {
   client_id: 'bench-portal',
@@ -70,7 +71,8 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
       script: 'scripts/dev/bench/server.ts',
       args: [name],
       config,
-      env: { BENCH_SPEC: JSON.stringify(spec) },
+      // Several bench servers run at once: each takes a free metrics port.
+      env: { BENCH_SPEC: JSON.stringify(spec), TONGBAN_METRICS_PORT: '0' },
       nodeArgs: options.nodeArgs?.[name] ?? [],
       ipc: true,
       keepLogs: false,
@@ -96,7 +98,7 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
 
   try {
     const nationalClients = [
-      { client_id: 'tongban-broker', client_secret: 'bench-national-secret-0123456789', redirect_uris: [`${issuer('broker')}/national/callback`] },
+      { client_id: 'tongban-broker', client_secret: 'bench-national-secret-0123456789', redirect_uris: [`${issuer('broker')}${routes.nationalCallback}`] },
       { client_id: 'bench-relay', client_secret: 'bench-relay-secret-0123456789', redirect_uris: [`${issuer('relay')}/callback`] },
     ];
     await start('national', { port: ports.national, clients: nationalClients });

@@ -19,6 +19,7 @@ import { newGeneration } from '../../../broker/oidc/key-ring.ts';
 import { createOidcAdapterFactory } from '../../../broker/oidc/adapter.ts';
 import { createStore } from '../../../broker/platform/storage/index.ts';
 import type { Store } from '../../../broker/platform/storage/types.ts';
+import { tunables } from '../../../config/defaults.ts';
 
 export interface YardstickOptions {
   readonly issuer: string;
@@ -48,7 +49,7 @@ const loginPage = (uid: string) => `<!doctype html><html lang="en"><head><meta c
 
 async function baseConfiguration(store: Store, options: YardstickOptions, cookiePrefix: string): Promise<Configuration> {
   return {
-    adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+    adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
     clients: [options.client],
     jwks: { keys: [...(await newGeneration()).keys] as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
@@ -70,7 +71,7 @@ async function baseConfiguration(store: Store, options: YardstickOptions, cookie
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     conformIdTokenClaims: false,
-    clockTolerance: 5,
+    clockTolerance: tunables.clockToleranceSeconds,
     // The one client is first-party: its grant covers what it asks, no consent page.
     async loadExistingGrant(ctx: KoaContextWithOIDC) {
       const { client, session } = ctx.oidc;

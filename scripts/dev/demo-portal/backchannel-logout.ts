@@ -4,6 +4,7 @@
  * (`iss`, `aud`, `typ`, `iat`/`exp`, the logout event, no `nonce`, `sub` and/or `sid`, `jti` once).
  */
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { tunables } from '../../../config/defaults.ts';
 
 const logoutEvent = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -31,7 +32,7 @@ export function createLogoutTokenCheck(options: LogoutTokenCheckOptions): CheckL
       audience: options.clientId,
       typ: 'logout+jwt',
       maxTokenAge: '5m',
-      clockTolerance: 5,
+      clockTolerance: tunables.clockToleranceSeconds,
       requiredClaims: ['iat', 'exp', 'jti'],
     });
     const events = payload.events as Record<string, unknown> | undefined;

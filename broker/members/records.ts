@@ -1,5 +1,7 @@
 /**
- * The registry's records in the shared store, safe with many broker nodes and operator CLIs at once:
+ * The member records (cities, apps, operators, audit entries) in the shared store, safe with many
+ * broker nodes and operator CLIs at once. The store keys keep their `registry:` prefix: stores
+ * already in use hold them.
  *
  * - `registry:city:<code>`, `registry:app:<client_id>`, `registry:operator:<id>` hold the records;
  *   the sets `registry:cities`, `registry:apps:<city>` and `registry:operators` index them. Indexes
@@ -19,8 +21,8 @@ import type { Store } from '../platform/storage/types.ts';
 import { RegistryError, RegistryErrorCode } from './errors.ts';
 import type { AuditEntry, InitialAccessTokenBinding, MemberApp, MemberCity, Operator } from './types.ts';
 
-export interface RegistryOptions {
-  /** How often a node re-reads the registry version, milliseconds (default 1000). */
+export interface MemberRecordsOptions {
+  /** How often a node re-reads the records' version, milliseconds (default 1000). */
   readonly refreshMs?: number;
 }
 
@@ -39,7 +41,7 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
-export interface Registry {
+export interface MemberRecords {
   readonly store: Store;
   city(code: string): Promise<MemberCity | undefined>;
   cities(): Promise<MemberCity[]>;
@@ -95,7 +97,7 @@ function conflict(key: string): RegistryError {
   return new RegistryError(RegistryErrorCode.conflict, `${key.replace(/^registry:/, '')} is being changed by someone else; try again in a few seconds`);
 }
 
-export function createRegistry(store: Store, options: RegistryOptions = {}): Registry {
+export function createMemberRecords(store: Store, options: MemberRecordsOptions = {}): MemberRecords {
   const refreshMs = options.refreshMs ?? 1000;
   const cache = new Map<string, MemberApp>();
   let knownVersion: string | undefined;

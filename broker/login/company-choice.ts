@@ -10,10 +10,9 @@ import { isTongbanError, type TongbanError } from '../platform/errors.ts';
 import { readForm } from '../platform/http/body.ts';
 import type { Logger } from '../platform/log.ts';
 import { errorPage } from '../platform/pages/layout.ts';
-import { LegalPersonError, noCompanyError, unverifiableError } from './errors.ts';
-import { companyChoicePage } from './pages.ts';
-import type { LegalPersons } from './index.ts';
-import { companyChoicePath, companyPromptName, legalPersonScope } from './names.ts';
+import { LegalPersonError, companyChoicePath, companyPromptName, legalPersonScope, noCompanyError, unverifiableError, type LegalPersons } from '../legal-person/index.ts';
+import { companyChoicePage } from './company-page.ts';
+import { routes } from '../../config/defaults.ts';
 
 export interface LegalPersonRouterOptions {
   readonly provider: Provider;
@@ -38,7 +37,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
     ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
   }
 
-  router.get('/interaction/:uid/company', async (ctx) => {
+  router.get(routes.interaction.company, async (ctx) => {
     ctx.set('cache-control', 'no-store');
     const details = await interaction(ctx);
     const { params, session } = details;
@@ -68,7 +67,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
     });
   });
 
-  router.post('/interaction/:uid/company', async (ctx) => {
+  router.post(routes.interaction.company, async (ctx) => {
     ctx.set('cache-control', 'no-store');
     const details = await interaction(ctx);
     const form = await readForm(ctx);

@@ -1,0 +1,63 @@
+/**
+ * Serves every province's legacy protocol (adapters/<province>/legacy.ts) from the one adapter
+ * registry: the login entry and the API routes, the system lookup, the ticket and token store and
+ * the release behind them. Nothing here names a province.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { LegacyBridgeApi, LegacyCaller, LegacyOutcome, LegacyRedemption } from '../../adapters/legacy.ts';
+import { legacyAdapters } from '../../adapters/registry.ts';
+import { legacyCredentialPattern, type LegacyGrant } from './credentials.ts';
+import { invalidLegacyRequest, unknownSystem } from './login.ts';
+import { answerLegacyCall, legacyParams, signatureMatches, withinWindow } from './protocol.ts';
+import type { LegacySystem } from './registry.ts';
+import type { LegacyServices } from './services.ts';
+
+/** Mounts the login entry and the API of each province with a legacy protocol. */
+export function mountLegacyProtocols(router: Router, services: LegacyServices): void {
+  for (const { id: province, legacy: protocol } of legacyAdapters()) {
+    const { registry, credentials, release, login, logger, now } = services;
+
+    const redemption = async (grant: LegacyGrant | undefined, system: LegacySystem): Promise<LegacyRedemption | undefined> => {
+      const identity = grant && (await release.identityOf(grant));
+      if (!grant || !identity) return undefined;
+      return { claims: release.claimsFor(system, grant, identity), issueToken: () => credentials.issueToken(grant) };
+    };
+    const callerOf = (system: LegacySystem): LegacyCaller => ({
+      serviceCode: system.serviceCode,
+      servicePassword: system.servicePassword,
+      redeemTicket: async (ticket) => redemption(await credentials.redeemTicket(ticket, province, system.serviceCode), system),
+      findToken: async (token) => redemption(await credentials.findToken(token, province, system.serviceCode), system),
+    });
+    const bridge: LegacyBridgeApi = {
+      async caller(serviceCode) {
+        const system = await registry.get(province, serviceCode);
+        return system && !system.suspended ? callerOf(system) : undefined;
+      },
+      isCredential: (value) => legacyCredentialPattern.test(value),
+      signatureMatches,
+      withinWindow: (epochMs) => withinWindow(epochMs, now()),
+    };
+
+    router.get(protocol.loginPath, async (ctx) => {
+      const params = await legacyParams(ctx);
+      if (!params) throw invalidLegacyRequest('parameters malformed');
+      const entry = protocol.parseLogin(params);
+      if ('malformed' in entry) throw invalidLegacyRequest(entry.malformed);
+      const system = await registry.get(province, entry.serviceCode);
+      if (!system || system.suspended) throw unknownSystem(`${protocol.serviceCodeParam} unknown or suspended`);
+      await login.start(ctx, system, entry.returnAddress);
+    });
+
+    const call = async (ctx: Context): Promise<LegacyOutcome> => {
+      // HEAD runs GET routes: it must not use up a ticket whose answer nobody reads.
+      if (ctx.method === 'HEAD') return { result: 'malformed', reason: 'HEAD' };
+      const params = await legacyParams(ctx);
+      if (!params) return { result: 'malformed', reason: 'parameters' };
+      return protocol.call(params, bridge);
+    };
+    const answer = (ctx: Context) => answerLegacyCall(ctx, logger, province, call, (outcome) => protocol.respond(outcome));
+    router.get(protocol.apiPath, answer);
+    router.post(protocol.apiPath, answer);
+  }
+}

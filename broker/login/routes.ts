@@ -1,0 +1,72 @@
+/**
+ * The broker's interaction routes (route table in README.md): the login prompt goes to the national
+ * platform, the callback comes back here and runs the national-return steps, consent for apps that
+ * are not first-party, and the company choice has its own page (company-choice.ts).
+ */
+import Router from '@koa/router';
+import { errors } from 'oidc-provider';
+import { companyChoicePath, companyPromptName } from '../legal-person/index.ts';
+import { tongbanError } from '../platform/errors.ts';
+import { decideConsent, showConsent } from './consent.ts';
+import { callbackPath, pendingKey, type InteractionOptions, type PendingUpstream } from './context.ts';
+import { nationalReturn } from './national-return.ts';
+import { stateError, stateOf } from './national-state.ts';
+import { startNational } from './start-national.ts';
+import { routePath, routes } from '../../config/defaults.ts';
+
+export type { InteractionOptions } from './context.ts';
+
+export function createInteractionRouter(options: InteractionOptions): Router {
+  const { provider, store } = options;
+  const router = new Router();
+
+  router.get(routes.interaction.start, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
+    const { prompt, params } = details;
+    if (prompt.name === 'login') {
+      const reasons = prompt.reasons;
+      // A new national login is forced for prompt=login and max_age; a step-up lets the national
+      // platform keep its session and ask only for the extra factor.
+      const forceLogin = reasons.includes('login_prompt') || reasons.includes('max_age');
+      await startNational(options, ctx, details.uid, params, typeof params.claims === 'string' ? safeJson(params.claims) : undefined, forceLogin);
+      return;
+    }
+    if (prompt.name === 'consent') {
+      await showConsent(options, ctx, details);
+      return;
+    }
+    if (prompt.name === companyPromptName && options.legalPersons) {
+      // The company choice has its own page (company-choice.ts).
+      ctx.status = 303;
+      ctx.redirect(companyChoicePath(details.uid));
+      return;
+    }
+    throw tongbanError('interaction_step_unknown', { detail: `prompt ${prompt.name}` });
+  });
+
+  router.post(routes.interaction.consent, (ctx) => decideConsent(provider, ctx));
+
+  // The registered redirect URI is fixed; the interaction cookie is scoped to /interaction/<uid>,
+  // so the callback hands over to that path, where the cookie binds the answer to this browser.
+  router.get(callbackPath, async (ctx) => {
+    ctx.set('cache-control', 'no-store');
+    const pending = await store.get<PendingUpstream>(pendingKey(stateOf(ctx)));
+    if (!pending) throw stateError();
+    ctx.status = 303;
+    ctx.redirect(`${routePath(routes.interaction.national, pending.uid)}?${ctx.querystring}`);
+  });
+
+  router.get(routes.interaction.national, (ctx) => nationalReturn(options, ctx));
+
+  return router;
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The `login` prompt: sends the browser to the national platform, asking for the assurance level
+ * the request demands (and a fresh login after a sign-out in this browser), and keeps what the
+ * return must match (nonce, PKCE verifier, the sign-out time) under `state`.
+ */
+import type { Context } from 'koa';
+import { nationalAcrOf } from '../identity/assurance.ts';
+import { requestedLevel } from './assurance-policy.ts';
+import { readSignedOut } from '../logout/signed-out.ts';
+import { pendingKey, type InteractionOptions, type PendingUpstream } from './context.ts';
+
+export async function startNational(options: InteractionOptions, ctx: Context, uid: string, params: Record<string, unknown>, claims: unknown, forceLogin: boolean) {
+  const { national, store, logger } = options;
+  const level = requestedLevel(params, claims);
+  // After a sign-out in this browser the national session may be the previous person's: ask again.
+  const signedOut = readSignedOut(ctx, options.cookiePrefix ?? 'tongban');
+  const start = await national.start({ ...(level ? { acr: nationalAcrOf(level) } : {}), forceLogin: forceLogin || signedOut !== undefined });
+  const pending: PendingUpstream = { uid, nonce: start.nonce, codeVerifier: start.codeVerifier, ...(level ? { level } : {}), ...(signedOut ? { signedOutAt: signedOut.at } : {}) };
+  await store.set(pendingKey(start.state), pending, options.interactionTtlSeconds * 1000);
+  logger.info('national_redirect', { interaction: uid, assurance: level });
+  ctx.status = 303;
+  ctx.redirect(start.url.href);
+}

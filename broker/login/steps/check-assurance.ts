@@ -1,0 +1,29 @@
+/**
+ * Step 4 of the national return: the assurance level reached at the national platform must be at
+ * least the one the app asked for (assurance-policy.ts); otherwise the authorization ends with
+ * `unmet_authentication_requirements` and the person is told how to raise it.
+ */
+import { describeError } from '../../platform/errors.ts';
+import { errorPage } from '../../platform/pages/layout.ts';
+import type { NationalReturnStep } from './flow.ts';
+
+export const checkAssurance: NationalReturnStep = async (flow, next) => {
+  const { ctx, options } = flow;
+  const { provider, logger } = options;
+  const pending = flow.pending!;
+  const details = flow.interaction!;
+  const achieved = flow.national!.identity.person.assurance;
+  if (pending.level !== undefined && achieved < pending.level) {
+    logger.info('assurance_unmet', { interaction: details.uid, requested: pending.level, achieved });
+    const back = await provider.interactionResult(ctx.req, ctx.res, {
+      error: 'unmet_authentication_requirements',
+      error_description: `assurance level ${pending.level} was requested; ${achieved} was reached`,
+    }, { mergeWithLastSubmission: false });
+    const unmet = describeError('assurance_too_low', { required: pending.level, achieved });
+    ctx.status = unmet.status;
+    ctx.type = 'html';
+    ctx.body = errorPage({ ...unmet, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+    return;
+  }
+  await next();
+};

@@ -1,0 +1,30 @@
+/**
+ * Step 4 of the national return: after a sign-out in this browser (broker/logout/signed-out.ts) only
+ * a national authentication newer than the sign-out is accepted, so the next person at a shared
+ * terminal never inherits the previous one's national session; a fresh one removes the marker.
+ */
+import { describeError } from '../../platform/errors.ts';
+import { errorPage } from '../../platform/pages/layout.ts';
+import { clearSignedOut, isFreshAfter, readSignedOut } from '../../logout/signed-out.ts';
+import type { NationalReturnStep } from './flow.ts';
+
+export const freshAfterSignOut: NationalReturnStep = async (flow, next) => {
+  const { ctx, options } = flow;
+  const prefix = options.cookiePrefix ?? 'tongban';
+  const marker = readSignedOut(ctx, prefix);
+  const authTime = flow.national!.identity.person.authTime;
+  const signedOutAt = Math.max(marker?.at ?? 0, flow.pending!.signedOutAt ?? 0);
+  if (signedOutAt > 0 && !isFreshAfter({ at: signedOutAt, national: 'pending' }, authTime)) {
+    options.logger.warn('national_login_not_fresh', { interaction: flow.interaction!.uid });
+    const back = await options.provider.interactionResult(ctx.req, ctx.res, {
+      error: 'login_required', error_description: 'a fresh national authentication is required after a sign-out in this browser',
+    }, { mergeWithLastSubmission: false });
+    const refused = describeError('login_required');
+    ctx.status = refused.status;
+    ctx.type = 'html';
+    ctx.body = errorPage({ ...refused, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+    return;
+  }
+  if (marker) clearSignedOut(ctx, prefix);
+  await next();
+};

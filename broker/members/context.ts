@@ -1,0 +1,107 @@
+/**
+ * What every member operation shares: the records, the secret verifier, the configured clients,
+ * the audit writer and the look-ups that check an actor's reach before anything is written.
+ */
+import type { AdapterFactory } from 'oidc-provider';
+import type { ConfiguredClient, Mode } from '../../config/defaults.ts';
+import { provinceOf } from '../identity/identifiers.ts';
+import type { Store } from '../platform/storage/types.ts';
+import { assertProvince } from './actors.ts';
+import { checkClientId, checkCode, problem } from './checks.ts';
+import { RegistryErrorCode } from './errors.ts';
+import { createMemberRecords, type MemberRecords } from './records.ts';
+import { createSecretVerifier, generateSecret, type SecretKey, type SecretVerifier } from './secrets.ts';
+import type { Actor, AuditAction, AuditEntry, MemberApp, MemberCity } from './types.ts';
+
+export interface MemberRegistryOptions {
+  readonly store: Store;
+  /** `development` allows loopback http redirect URIs. */
+  readonly mode: Mode;
+  readonly issuer: string;
+  /**
+   * The oidc-provider storage adapter the brokers read (broker/oidc/adapter.ts): initial access
+   * tokens are written through it.
+   */
+  readonly oidcAdapter: AdapterFactory;
+  /** Clients of the configuration file: their ids are taken, and `show` lists them. */
+  readonly configuredClients?: readonly ConfiguredClient[];
+  readonly refreshMs?: number;
+  /** Path of the registration endpoint (oidc-provider's default `/reg`). */
+  readonly registrationPath?: string;
+  /** Key of the stored secrets' keyed hashes (members/secrets.ts); without it, scrypt. */
+  readonly secretKey?: SecretKey;
+}
+
+export interface MemberContext {
+  readonly options: MemberRegistryOptions;
+  readonly store: Store;
+  readonly records: MemberRecords;
+  readonly secrets: SecretVerifier;
+  readonly mode: Mode;
+  readonly issuer: string;
+  readonly configured: ReadonlyMap<string, ConfiguredClient>;
+  now(): string;
+  /** Appends an entry to the audit trail. */
+  record(actor: Actor, action: AuditAction, target: AuditEntry['target'], where: { city?: string; province?: string }, before?: unknown, after?: unknown): Promise<AuditEntry>;
+  /** A registered app the actor may act on (read fresh). */
+  existingApp(actor: Actor, clientIdInput: unknown): Promise<MemberApp>;
+  /** A member city the actor may act on. */
+  cityFor(actor: Actor, codeInput: unknown, field?: string): Promise<MemberCity>;
+  /** A new secret and its hash. */
+  issueKey(): Promise<{ secret: string; hash: string }>;
+}
+
+export function createMemberContext(options: MemberRegistryOptions): MemberContext {
+  const { store, mode, issuer } = options;
+  const records = createMemberRecords(store, options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs });
+  const configured = new Map((options.configuredClients ?? []).map((c) => [c.client_id, c]));
+  const secrets = createSecretVerifier(options.secretKey ? { key: options.secretKey } : {});
+  return {
+    options,
+    store,
+    records,
+    secrets,
+    mode,
+    issuer,
+    configured,
+    now: () => new Date().toISOString(),
+
+    async record(actor, action, target, where, before, after) {
+      return records.appendAudit({
+        actor,
+        action,
+        target,
+        ...(where.city ? { city: where.city } : {}),
+        ...(where.province ? { province: where.province } : {}),
+        ...(before === undefined ? {} : { before }),
+        ...(after === undefined ? {} : { after }),
+      });
+    },
+
+    async existingApp(actor, clientIdInput) {
+      const clientId = checkClientId(clientIdInput);
+      const app = await records.app(clientId, { fresh: true });
+      if (!app) {
+        if (configured.has(clientId)) {
+          throw problem(RegistryErrorCode.invalidRequest, 'client_id', `"${clientId}" is declared in the configuration file; change it there`);
+        }
+        throw problem(RegistryErrorCode.appNotFound, 'client_id', `no app with client_id "${clientId}" in the registry`);
+      }
+      assertProvince(actor, app.province, `app ${clientId}`);
+      return app;
+    },
+
+    async cityFor(actor, codeInput, field = 'city') {
+      const code = checkCode(codeInput, field);
+      assertProvince(actor, provinceOf(code), `city ${code}`);
+      const city = await records.city(code);
+      if (!city) throw problem(RegistryErrorCode.cityNotFound, field, `city ${code} is not a member of the federation; add it first (add-city)`);
+      return city;
+    },
+
+    async issueKey() {
+      const secret = generateSecret();
+      return { secret, hash: await secrets.hash(secret) };
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Sealed records in the store: `set` seals a value under the newest data key, `get` opens it, and
+ * every sealed key is listed in one index set so that `reseal()` (run by `npm run keys --
+ * rotate-data-key`) can re-seal them all under a new key, keeping each record's remaining lifetime.
+ *
+ * @example
+ * const sealed = createSealedRecords(store, sealer);
+ * await sealed.set('identity:abc', identity, 'identity', 3_600_000);
+ * const identity = await sealed.get<Identity>('identity:abc', 'identity');
+ */
+import type { Store } from '../storage/types.ts';
+import { isSealed, type Sealer } from './sealing.ts';
+
+interface SealedRecord {
+  readonly sealed: string;
+  readonly context: string;
+  /** Epoch milliseconds, or null for no expiry: lets a re-seal keep the remaining lifetime. */
+  readonly expiresAt: number | null;
+}
+
+const indexKey = 'sealed:index';
+
+export interface SealedRecords {
+  set(key: string, value: unknown, context: string, ttlMs?: number): Promise<void>;
+  /** Undefined when absent; throws RecordUnsealableError when present and it does not open. */
+  get<T>(key: string, context: string): Promise<T | undefined>;
+  delete(key: string): Promise<boolean>;
+  /** Re-seals every indexed record not sealed by the newest key; returns how many. */
+  reseal(): Promise<{ resealed: number; current: number; gone: number }>;
+}
+
+function isSealedRecord(value: unknown): value is SealedRecord {
+  return typeof value === 'object' && value !== null && isSealed((value as SealedRecord).sealed);
+}
+
+export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords {
+  const write = async (key: string, value: unknown, context: string, ttlMs: number | undefined) => {
+    const record: SealedRecord = { sealed: sealer.seal(value, context), context, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs };
+    await store.addToSet(indexKey, key, ttlMs);
+    await store.set(key, record, ttlMs);
+  };
+  return {
+    set: (key, value, context, ttlMs) => write(key, value, context, ttlMs),
+    async get<T>(key: string, context: string) {
+      const record = await store.get<unknown>(key);
+      if (record === undefined) return undefined;
+      if (!isSealedRecord(record)) return sealer.open<T>('', context);
+      return sealer.open<T>(record.sealed, context);
+    },
+    async delete(key) {
+      await store.removeFromSet(indexKey, key);
+      return store.delete(key);
+    },
+    async reseal() {
+      let resealed = 0;
+      let current = 0;
+      let gone = 0;
+      for (const key of await store.members(indexKey)) {
+        const record = await store.get<unknown>(key);
+        if (!isSealedRecord(record)) {
+          gone += 1;
+          await store.removeFromSet(indexKey, key);
+          continue;
+        }
+        if (sealer.keyIdOf(record.sealed) === sealer.sealingKeyId) {
+          current += 1;
+          continue;
+        }
+        const remaining = record.expiresAt === null ? undefined : record.expiresAt - Date.now();
+        if (remaining !== undefined && remaining <= 0) {
+          gone += 1;
+          continue;
+        }
+        await write(key, sealer.open(record.sealed, record.context), record.context, remaining);
+        resealed += 1;
+      }
+      return { resealed, current, gone };
+    },
+  };
+}

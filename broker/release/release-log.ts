@@ -1,0 +1,62 @@
+/**
+ * Who received what: every release of claims to an app (an ID token or a userinfo answer) is noted
+ * per account — app, items (scope names, never values), first and last time — so `/account` lists
+ * only apps that really received tokens. With an audit trail (broker/audit) each release of a
+ * sensitive item is also appended there, the person named by that app's pairwise `sub`.
+ */
+import type { Store } from '../platform/storage/types.ts';
+import { sensitiveAmong } from './sensitive.ts';
+
+export interface ReleaseNote {
+  readonly clientId: string;
+  readonly items: readonly string[];
+  /** Epoch seconds. */
+  readonly first: number;
+  readonly last: number;
+}
+
+/** The part of broker/audit's trail this module uses. */
+export interface ReleaseAudit {
+  append(record: { type: 'release'; action: string; client?: string; subject?: string; details?: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface Release {
+  readonly accountId: string;
+  readonly clientId: string;
+  /** The app's pairwise `sub` for the person. */
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  /** `id_token` or `userinfo`. */
+  readonly use: string;
+  /** The grant the release stands on (the consent record). */
+  readonly grantId?: string;
+}
+
+export interface ReleaseLog {
+  record(release: Release): Promise<void>;
+  list(accountId: string): Promise<ReleaseNote[]>;
+}
+
+const releasesKey = (accountId: string) => `releases:${accountId}`;
+
+export function createReleaseLog(options: { store: Store; ttlSeconds: number; audit?: ReleaseAudit; now?: () => number }): ReleaseLog {
+  const { store, ttlSeconds, audit } = options;
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  return {
+    async record({ accountId, clientId, subject, scopes, use, grantId }) {
+      const at = now();
+      const notes = (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
+      const before = notes.find((n) => n.clientId === clientId);
+      const items = [...new Set([...(before?.items ?? []), ...scopes])];
+      const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at };
+      await store.set(releasesKey(accountId), [...notes.filter((n) => n !== before), next], ttlSeconds * 1000);
+      const sensitive = sensitiveAmong(scopes);
+      if (audit && sensitive.length) {
+        await audit.append({ type: 'release', action: 'claims.release', client: clientId, subject, details: { items: sensitive, use, ...(grantId ? { grant: grantId } : {}) } });
+      }
+    },
+    async list(accountId) {
+      return (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
+    },
+  };
+}

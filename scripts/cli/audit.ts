@@ -1,0 +1,89 @@
+/**
+ * The audit trail for operators: `npm run audit -- <command>`, with the broker's configuration
+ * (TONGBAN_CONFIG, TONGBAN_* variables).
+ *
+ *   verify            checks the whole chain and its signed checkpoints
+ *   list [--json] [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
+ *                     prints the entries (`--json`: one JSON array, for `npm run --silent`)
+ *
+ * Options: --trust <public key> (repeatable) pins the checkpoint signer; by default the store's own.
+ * Exit status: 0 done (the chain holds), 1 the chain is broken (the first bad entry is named),
+ * 2 usage or configuration problem.
+ */
+import { parseArgs } from 'node:util';
+import type { TongbanConfig } from '../../config/defaults.ts';
+import { ConfigError, loadConfig } from '../../config/load.ts';
+import { auditEntryTypes, openAuditTrail, type AuditEntry, type AuditEntryType } from '../../broker/audit/index.ts';
+import { createStore } from '../../broker/platform/storage/index.ts';
+import type { Store } from '../../broker/platform/storage/types.ts';
+
+const usage = `usage: npm run audit -- verify [--trust <public key>]
+       npm run --silent audit -- list --json [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]`;
+
+function line(entry: AuditEntry): string {
+  const who = [entry.actor && `by ${entry.actor}`, entry.client && `client ${entry.client}`, entry.subject && `sub ${entry.subject}`].filter(Boolean).join(', ');
+  return `#${entry.seq} ${entry.time} ${entry.type.padEnd(10)} ${entry.action}${who ? ` (${who})` : ''}`;
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: process.argv.slice(2),
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' }, type: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' },
+      trust: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = positionals[0];
+  if (values.help || (command !== 'verify' && command !== 'list')) {
+    (values.help ? process.stdout : process.stderr).write(`${usage}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (values.type !== undefined && !auditEntryTypes.includes(values.type as AuditEntryType)) {
+    process.stderr.write(`--type must be one of ${auditEntryTypes.join(', ')}\n`);
+    return 2;
+  }
+  const since = values.since === undefined ? undefined : new Date(values.since);
+  if (since && Number.isNaN(since.getTime())) {
+    process.stderr.write('--since must be a time such as 2026-01-31 or 2026-01-31T08:00:00Z\n');
+    return 2;
+  }
+  let config: TongbanConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  let store: Store | undefined;
+  try {
+    store = await createStore(config.store, { namespace: config.storeNamespace });
+    const { trail, signerPublicKey } = await openAuditTrail(config, store);
+    if (command === 'verify') {
+      const verdict = await trail.verify({ trustedSigners: values.trust?.length ? values.trust : [signerPublicKey] });
+      if (verdict.ok) {
+        process.stdout.write(`audit trail holds: ${verdict.entries} entries, ${verdict.checkpoints} signed checkpoints, head ${verdict.head}\n`);
+        return 0;
+      }
+      process.stdout.write(`audit trail broken at entry #${verdict.seq ?? '?'} (position ${verdict.position}): ${verdict.reason}\n`);
+      return 1;
+    }
+    const entries = await trail.list({
+      ...(values.type ? { type: values.type as AuditEntryType } : {}),
+      ...(values.client ? { client: values.client } : {}),
+      ...(since ? { since } : {}),
+    });
+    process.stdout.write(values.json ? `${JSON.stringify(entries, null, 2)}\n` : entries.map((entry) => `${line(entry)}\n`).join(''));
+    return 0;
+  } finally {
+    await store?.close();
+  }
+}
+
+main().then((code) => process.exit(code), (error: unknown) => {
+  process.stderr.write(`audit: ${(error as Error).message}\n`);
+  process.exit(2);
+});

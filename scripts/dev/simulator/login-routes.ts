@@ -1,0 +1,137 @@
+/**
+ * The simulated national login pages' routes: password login, the face check that steps a person
+ * up to a higher level, cancel, and the consent the broker (first-party) gets at once.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type Koa from 'koa';
+import { errors, type default as Provider } from 'oidc-provider';
+import { nationalAcrOf, type AssuranceLevel } from '../../../broker/identity/assurance.ts';
+import { demoPassword, type AccountState } from './accounts.ts';
+import { requestedLevel } from './levels.ts';
+import { errorPage, facePage, loginPage } from './pages.ts';
+import { fullGrant } from './provider-config.ts';
+import { prunePending, type SimulatorState } from './state.ts';
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function passwordMatches(given: string): boolean {
+  return timingSafeEqual(digest(given), digest(demoPassword));
+}
+
+async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
+  if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 16 * 1024) ctx.throw(413);
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middleware {
+  const router = new Router();
+
+  const finish = async (ctx: Koa.Context, result: Parameters<Provider['interactionResult']>[2]) => {
+    const returnTo = await p.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  };
+  const deny = (ctx: Koa.Context, description: string) =>
+    finish(ctx, { error: 'access_denied', error_description: description });
+  const clientName = (clientId: unknown) => sim.clients.get(String(clientId))?.client_name ?? String(clientId);
+  const login = (ctx: Koa.Context, s: AccountState, amr: string[], level: AssuranceLevel) =>
+    finish(ctx, { login: { accountId: s.account.sub, acr: nationalAcrOf(level), amr, remember: true } });
+
+  // Every route re-reads the interaction: that checks the uid against its path-scoped cookie.
+  const guarded = (fn: (ctx: Koa.Context) => Promise<void>): Koa.Middleware => async (ctx) => {
+    try {
+      await fn(ctx);
+    } catch (error) {
+      if (!(error instanceof errors.SessionNotFound)) throw error;
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = errorPage('登录已失效', 'This login attempt has expired. Please start again from the application.');
+    }
+  };
+
+  router.get('/interaction/:uid', guarded(async (ctx) => {
+    const interaction = await p.interactionDetails(ctx.req, ctx.res);
+    ctx.set('cache-control', 'no-store');
+    if (sim.mode === 'error-callback') return deny(ctx, 'the national platform denied the request');
+    const { prompt, params, session, uid } = interaction;
+    if (prompt.name === 'login') {
+      const stepUpOnly = session?.accountId !== undefined && prompt.reasons.every((r) => r === 'acr_step_up');
+      const s = session?.accountId ? sim.bySub.get(session.accountId) : undefined;
+      if (stepUpOnly && s) {
+        prunePending(sim);
+        sim.pendingFace.set(uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
+        ctx.type = 'html';
+        ctx.body = facePage(uid, s.account.name);
+        return;
+      }
+      ctx.type = 'html';
+      ctx.body = loginPage({
+        uid,
+        clientName: clientName(params.client_id),
+        ...(typeof params.login_hint === 'string' ? { username: params.login_hint } : {}),
+      });
+      return;
+    }
+    // Only the consent prompt is left; the broker is first-party, so it is granted at once.
+    const grant = await fullGrant(p, String(params.client_id), session?.accountId, interaction.grantId);
+    if (!grant) return deny(ctx, 'no account to grant to');
+    return finish(ctx, { consent: { grantId: grant.jti } });
+  }));
+
+  router.post('/interaction/:uid/login', guarded(async (ctx) => {
+    const interaction = await p.interactionDetails(ctx.req, ctx.res);
+    ctx.set('cache-control', 'no-store');
+    if (interaction.prompt.name !== 'login') ctx.throw(400, 'not a login interaction');
+    const form = await readForm(ctx);
+    const username = (form.get('username') ?? '').trim();
+    const s = sim.states.get(username);
+    // Same answer for an unknown user and a wrong password.
+    if (!passwordMatches(form.get('password') ?? '') || !s) {
+      ctx.type = 'html';
+      ctx.body = loginPage({ uid: interaction.uid, clientName: clientName(interaction.params.client_id), username, error: true });
+      return;
+    }
+    const wanted = requestedLevel(interaction.params);
+    if (wanted !== undefined && wanted > s.account.loginLevel && s.account.maxLevel >= wanted) {
+      prunePending(sim);
+      sim.pendingFace.set(interaction.uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
+      ctx.type = 'html';
+      ctx.body = facePage(interaction.uid, s.account.name);
+      return;
+    }
+    return login(ctx, s, ['pwd'], s.account.loginLevel);
+  }));
+
+  router.post('/interaction/:uid/face', guarded(async (ctx) => {
+    const interaction = await p.interactionDetails(ctx.req, ctx.res);
+    ctx.set('cache-control', 'no-store');
+    const pending = sim.pendingFace.get(interaction.uid);
+    const s = pending ? sim.bySub.get(pending.accountId) : undefined;
+    if (!pending || !s || pending.until < Date.now()) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = errorPage('人脸识别未开始', 'No face check is pending for this login.');
+      return;
+    }
+    sim.pendingFace.delete(interaction.uid);
+    return login(ctx, s, ['pwd', 'face'], s.account.maxLevel);
+  }));
+
+  router.get('/interaction/:uid/abort', guarded(async (ctx) => {
+    await p.interactionDetails(ctx.req, ctx.res);
+    sim.pendingFace.delete(String(ctx.params.uid));
+    return deny(ctx, 'the person cancelled the login');
+  }));
+
+  return router.routes() as unknown as Koa.Middleware;
+}

@@ -1,0 +1,180 @@
+/**
+ * Rate limits against real brokers: two broker nodes on one Redis (the second sees the first one's
+ * count). A flood of wrong client secrets, wrong operator keys and wrong legacy signatures is
+ * refused with 429 + Retry-After after a few; per-client, per-address and per-person limits refuse
+ * the request over them (OAuth JSON for clients, the bilingual page for people).
+ *
+ * Attack inputs tried (see the closing count in each test): 100 wrong client secrets + 1 right one
+ * after the block, 12 wrong operator keys, 14 wrong legacy signatures, 8 introspection calls over
+ * a limit of 5, 10 authorization requests over a limit of 6, 3 logins of one person over a limit of 2.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { ConfiguredClient } from '../../config/defaults.ts';
+import { createBroker, type Broker } from '../../broker/broker.ts';
+import { createMemoryLogger } from '../../broker/platform/log.ts';
+import { createStore } from '../../broker/platform/storage/index.ts';
+import type { Store } from '../../broker/platform/storage/types.ts';
+import { Browser } from '../support/browser.ts';
+import { authorizationRequest, browse, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { newNamespace, redisUrl } from '../support/nodes.ts';
+
+const portal: ConfiguredClient = {
+  client_id: 'hangzhou-portal',
+  client_secret: 'hangzhou-portal-secret',
+  client_name: '杭州市民中心',
+  city: '330100',
+  redirect_uris: ['http://127.0.0.1:9/callback'],
+  grant_types: ['authorization_code', 'refresh_token'],
+  scope: 'openid profile',
+  first_party: true,
+};
+const other: ConfiguredClient = { ...portal, client_id: 'suzhou-portal', client_secret: 'suzhou-portal-secret', city: '320500', redirect_uris: ['http://127.0.0.1:9/suzhou/cb'] };
+const legacySystem = { serviceCode: 'jx-gjj', servicePassword: 'jx-gjj-service-password-2027' };
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const beijingTime = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace(/\D/g, '');
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+
+describe('rate limits (two broker nodes on one Redis)', function () {
+  this.timeout(60_000);
+  let federation: Federation;
+  let secondStore: Store;
+  let second: Broker;
+  let node1: string;
+  let node2: string;
+  let rp: RelyingParty;
+  /** The Suzhou portal logs people in: the Hangzhou portal is blocked by the first test's flood. */
+  let suzhou: RelyingParty;
+
+  before(async () => {
+    const namespace = newNamespace();
+    federation = await startFederation({
+      clients: [portal, other],
+      store: redisUrl,
+      overrides: {
+        storeNamespace: namespace,
+        legacySystems: [{ province: 'zhejiang', city: '330400', name: '嘉兴公积金', callbackUrl: 'http://127.0.0.1:9/jx', scopes: ['profile'], ...legacySystem }],
+        rateLimits: {
+          perClient: { introspection: { points: 5, durationSeconds: 60 } },
+          perAddress: { authorization: { points: 6, durationSeconds: 60 } },
+          perPerson: { login: { points: 2, durationSeconds: 600 } },
+        },
+      },
+    });
+    node1 = federation.issuer;
+    secondStore = await createStore(redisUrl, { namespace });
+    second = await createBroker({ ...federation.broker.config, listen: { host: '127.0.0.1', port: 0 } }, { store: secondStore, logger: createMemoryLogger('error') });
+    node2 = await second.start();
+    rp = await relyingParty(node1, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
+    suzhou = await relyingParty(node1, { clientId: other.client_id, clientSecret: other.client_secret!, redirectUri: other.redirect_uris[0]! });
+  });
+  after(async () => {
+    await second?.stop();
+    await secondStore?.close();
+    await federation?.stop();
+  });
+
+  const tokenRequest = (node: string, clientId: string, secret: string) => fetch(`${node}/token`, {
+    method: 'POST',
+    headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-code', redirect_uri: portal.redirect_uris[0]! }),
+  });
+
+  it('a flood of 100 wrong secrets for one client in a minute is refused after 10; the second node refuses even the right one', async () => {
+    const statuses: number[] = [];
+    let refusal: Response | undefined;
+    for (let i = 0; i < 100; i += 1) {
+      const response = await tokenRequest(node1, portal.client_id, `wrong-secret-${i}`);
+      statuses.push(response.status);
+      if (response.status === 429) refusal ??= response;
+      else await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401), 'the first few are plain invalid_client');
+    assert.ok(statuses.slice(11).every((status) => status === 429), `then 429: ${statuses.join(',')}`);
+    assert.ok(refusal);
+    assert.ok(Number(refusal.headers.get('retry-after')) >= 1);
+    const body = await refusal.json() as { error: string };
+    assert.equal(body.error, 'temporarily_unavailable');
+    // The second node sees the first one's count: the right secret is refused too, before any check.
+    const right = await tokenRequest(node2, portal.client_id, portal.client_secret!);
+    assert.equal(right.status, 429);
+    assert.ok(Number(right.headers.get('retry-after')) > 60, 'blocked for blockSeconds');
+    // Another client from the same address is still served (below the per-address failure limit).
+    const otherClient = await tokenRequest(node2, other.client_id, other.client_secret!);
+    assert.equal(otherClient.status, 400, 'invalid_grant for the made-up code, not a refusal');
+  });
+
+  it('per client: introspection over its limit is refused with 429 on either node', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      const response = await fetch(`${i % 2 ? node2 : node1}/token/introspection`, {
+        method: 'POST',
+        headers: { authorization: basic(other.client_id, other.client_secret!), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ token: `made-up-token-${i}` }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        assert.ok(response.headers.get('retry-after'));
+        assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable');
+      } else await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+  });
+
+  it('wrong operator keys: after 10 the address is refused, on either node', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) {
+      const response = await fetch(`${i % 2 ? node2 : node1}/admin/cities`, { headers: { authorization: `Bearer tbo_000000000000_wrong${String(i).padStart(38, 'A')}`, accept: 'application/json' } });
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [...Array(10).fill(401), 401, 429]);
+  });
+
+  it('wrong legacy signatures: after 10 for one service, that service is refused', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 14; i += 1) {
+      const time = beijingTime();
+      const params = { method: 'ticketValidation', servicecode: legacySystem.serviceCode, time, sign: md5(`guess-${i}${time}`), st: 'AAAAAAAAAAAAAAAAAAAAAAAA', datatype: 'json' };
+      const response = await fetch(`${i % 2 ? node2 : node1}/zj/sso/servlet/simpleauth?${new URLSearchParams(params)}`);
+      statuses.push(response.status);
+      await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses.slice(0, 11), Array(11).fill(200), 'the legacy API answers its own error code');
+    assert.deepEqual(statuses.slice(11), [429, 429, 429]);
+  });
+
+  it('per person: a third login of one national subject within the window gets the bilingual 429 page', async () => {
+    await login(new Browser(), suzhou, 'zhangsan');
+    await login(new Browser(), suzhou, 'zhangsan');
+    const attempt = await authorizationRequest(suzhou);
+    const page = await browse(new Browser(), suzhou, attempt, 'zhangsan');
+    assert.equal(page.status, 429);
+    assert.match(page.body, /请求过于频繁/);
+    assert.match(page.body, /too_many_requests/);
+    // Another person is not affected.
+    const { tokens } = await login(new Browser(), suzhou, 'wangwu');
+    assert.ok(tokens.access_token);
+  });
+
+  it('per address: authorization requests over the limit get the bilingual page with Retry-After', async () => {
+    // Earlier tests in this file spent some of this address's authorization requests already.
+    const statuses: number[] = [];
+    let refusal: Response | undefined;
+    for (let i = 0; i < 10; i += 1) {
+      const attempt = await authorizationRequest(rp);
+      const url = new URL(attempt.url);
+      const response = await fetch(`${i % 2 ? node2 : node1}${url.pathname}${url.search}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+      statuses.push(response.status);
+      if (response.status === 429) refusal ??= response;
+      else await response.arrayBuffer();
+    }
+    assert.ok(statuses.includes(429), statuses.join(','));
+    assert.ok(statuses.slice(statuses.indexOf(429)).every((status) => status === 429));
+    assert.ok(Number(refusal!.headers.get('retry-after')) >= 1);
+    const body = await refusal!.text();
+    assert.match(body, /请求过于频繁/);
+    assert.match(body, /Too many requests/);
+  });
+});
