@@ -68,6 +68,11 @@ export interface LegacyBridgeApi {
   signatureMatches(expectedHex: string, givenHex: string): boolean;
   /** Whether a signed time (epoch milliseconds) is within the accepted window of the broker's clock. */
   withinWindow(epochMs: number): boolean;
+  /**
+   * Claims a signed call's (service code, time, sign) for the time window, once across every node:
+   * false when it was used before (a replay). Call it after the sign and the window are checked.
+   */
+  firstUse(serviceCode: string, time: string, sign: string): Promise<boolean>;
 }
 
 /** A login entry read: the system and the return address it passes, or why the entry is malformed. */

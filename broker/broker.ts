@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
+import { checkCryptoSuite, loadDataKeys } from './platform/crypto/data-keys.ts';
+import { createSealer } from './platform/crypto/sealing.ts';
 import { createFindAccount } from './accounts/find-account.ts';
 import { cacheIdentities } from './accounts/cache.ts';
 import { createHealth } from './platform/health.ts';
@@ -101,7 +103,11 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   });
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret);
-  const accounts = cacheIdentities(createAccountStore(store));
+  // Refuses a store written under the other suite; a wrong or missing data key stops start-up here.
+  const cryptoSuiteName = config.crypto?.suite ?? 'international';
+  await checkCryptoSuite(store, cryptoSuiteName);
+  const sealer = createSealer(cryptoSuiteName, await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger }));
+  const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
   // Who received what, for /account (and the audit trail once one is wired in: `audit` option).
   const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session });
@@ -124,7 +130,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const secretKey = secretKeyOf(keys.subjectSecret);
   const registry = createMemberRegistry({
     store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
-    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
   });
   await registry.seed(seedCities);
   const resources = createResourceServers({

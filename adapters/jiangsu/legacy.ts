@@ -7,7 +7,7 @@
  *
  * - `GET /js/auth/login.do?app_id=…&return_url=…`: the broker login, then a one-time `ticket` to
  *   the app's registered callback, with `return_url` echoed.
- * - `GET|POST /js/auth/ticketValidate.do` with `app_id`, `timestamp`, `app_sign`, `ticket`: JSON
+ * - `POST` (form body; GET still answers) `/js/auth/ticketValidate.do` with `app_id`, `timestamp`, `app_sign`, `ticket`: JSON
  *   `{ code, msg, data }`, `data` holding the person in the Jiangsu dialect.
  */
 import { createHash } from 'node:crypto';
@@ -23,6 +23,7 @@ export const jiangsuLegacyResults = {
   unknownApp: { code: '1001', msg: 'app_id 未注册或已停用 (unknown or suspended app_id)' },
   badSign: { code: '1002', msg: 'app_sign 校验失败 (wrong app_sign)' },
   staleTimestamp: { code: '1003', msg: 'timestamp 超出允许范围 (timestamp outside the accepted window)' },
+  replayedSign: { code: '1007', msg: 'timestamp 与 app_sign 已使用过，请每次调用重新签名 (timestamp and app_sign already used: sign every call afresh)' },
   badTicket: { code: '1004', msg: 'ticket 无效、已使用或已过期 (ticket invalid, used or expired)' },
   malformed: { code: '1006', msg: '参数缺失或格式错误 (missing or malformed parameter)' },
   unavailable: { code: '1009', msg: '服务暂时不可用，请稍后再试 (temporarily unavailable)' },
@@ -68,6 +69,8 @@ async function ticketValidate(params: LegacyParams, bridge: LegacyBridgeApi): Pr
   const service = system.serviceCode;
   if (!bridge.signatureMatches(jiangsuSign(appId, system.servicePassword, timestamp), appSign)) return { result: 'badSign', service };
   if (!bridge.withinWindow(signedAt)) return { result: 'staleTimestamp', service };
+  // Each (app_id, timestamp, app_sign) once: a captured pair cannot be combined with another ticket.
+  if (!(await bridge.firstUse(appId, timestamp, appSign))) return { result: 'replayedSign', service };
   const redeemed = await system.redeemTicket(ticket);
   if (!redeemed) return { result: 'badTicket', service };
   return { result: 'ok', service, data: redeemed.claims };

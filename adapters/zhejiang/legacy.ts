@@ -8,7 +8,7 @@
  * - `GET /zj/sso/usp.do?action=ssoLogin&servicecode=…&goto=…` (or `redirectUrl=…`): the broker
  *   login, then a one-time ticket to the system's registered callback as `ticket` and `st`, with
  *   the return address echoed as `sp`.
- * - `GET|POST /zj/sso/servlet/simpleauth?method=ticketValidation&servicecode&time&sign&st&datatype=json`
+ * - `POST` (form body; GET still answers) `/zj/sso/servlet/simpleauth?method=ticketValidation&servicecode&time&sign&st&datatype=json`
  *   and `method=getUserInfo&servicecode&time&sign&token&datatype=json`: JSON with `result`
  *   ("0" or a documented failure code) and `errmsg`.
  */
@@ -25,6 +25,7 @@ export const zhejiangLegacyResults = {
   unknownService: { result: '6001', errmsg: 'servicecode 未注册或已停用 (unknown or suspended servicecode)' },
   badSign: { result: '6002', errmsg: 'sign 校验失败 (wrong sign)' },
   staleTime: { result: '6003', errmsg: 'time 超出允许范围 (time outside the accepted window)' },
+  replayedSign: { result: '6007', errmsg: 'time 与 sign 已使用过，请每次调用重新签名 (time and sign already used: sign every call afresh)' },
   badTicket: { result: '6004', errmsg: 'ticket 无效、已使用或已过期 (ticket invalid, used or expired)' },
   badToken: { result: '6005', errmsg: 'token 无效或已过期 (token invalid or expired)' },
   malformed: { result: '6006', errmsg: '参数缺失或格式错误 (missing or malformed parameter)' },
@@ -103,6 +104,8 @@ async function simpleauth(params: LegacyParams, bridge: LegacyBridgeApi): Promis
   const known: Pick<Answer, 'service' | 'method'> = { service: system.serviceCode, method };
   if (!bridge.signatureMatches(zhejiangSign(servicecode, system.servicePassword, time), sign)) return { result: 'badSign', ...known };
   if (!bridge.withinWindow(signedAt)) return { result: 'staleTime', ...known };
+  // Each (servicecode, time, sign) once: a captured pair cannot be combined with another st or token.
+  if (!(await bridge.firstUse(servicecode, time, sign))) return { result: 'replayedSign', ...known };
 
   if (method === 'ticketValidation') {
     const redeemed = await system.redeemTicket(credential);

@@ -63,7 +63,7 @@ export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
     registry,
     credentials,
   });
-  const services = { registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now };
+  const services = { store, registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now };
   const router = new Router();
   login.mount(router);
   mountLegacyProtocols(router, services);

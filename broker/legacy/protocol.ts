@@ -2,7 +2,7 @@
  * What the legacy APIs share: reading parameters from the query and a form body, comparing MD5
  * signatures in constant time, the window a signed time may be off by, and how a call is answered.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { LegacyFailure, LegacyOutcome, LegacyResponse } from '../../adapters/legacy.ts';
 import { readBody } from '../platform/http/body.ts';
@@ -12,6 +12,18 @@ import { isStoreUnavailable } from '../platform/storage/guard.ts';
 
 /** A signed `time` / `timestamp` more than this far from the broker's clock is refused. */
 export const legacyTimeWindowMs = 5 * 60 * 1000;
+
+/**
+ * How long a used (service code, time, sign) is remembered: a signed time is accepted from
+ * `legacyTimeWindowMs` before the clock to as far after it, so twice the window, plus clock slack.
+ */
+export const legacyReplayMemoryMs = 2 * legacyTimeWindowMs + 60 * 1000;
+
+/** The store key that marks a signed call as used; the values only as a SHA-256 digest. */
+export function legacyReplayKey(province: string, serviceCode: string, time: string, sign: string): string {
+  const digest = createHash('sha256').update(`${serviceCode}\n${time}\n${sign.toLowerCase()}`).digest('base64url');
+  return `legacy:signed:${province}:${digest}`;
+}
 
 const bodyLimit = 16 * 1024;
 

@@ -9,14 +9,14 @@ import type { LegacyBridgeApi, LegacyCaller, LegacyOutcome, LegacyRedemption } f
 import { legacyAdapters } from '../../adapters/registry.ts';
 import { legacyCredentialPattern, type LegacyGrant } from './credentials.ts';
 import { invalidLegacyRequest, unknownSystem } from './login.ts';
-import { answerLegacyCall, legacyParams, signatureMatches, withinWindow } from './protocol.ts';
+import { answerLegacyCall, legacyParams, legacyReplayKey, legacyReplayMemoryMs, signatureMatches, withinWindow } from './protocol.ts';
 import type { LegacySystem } from './registry.ts';
 import type { LegacyServices } from './services.ts';
 
 /** Mounts the login entry and the API of each province with a legacy protocol. */
 export function mountLegacyProtocols(router: Router, services: LegacyServices): void {
   for (const { id: province, legacy: protocol } of legacyAdapters()) {
-    const { registry, credentials, release, login, logger, now } = services;
+    const { store, registry, credentials, release, login, logger, now } = services;
 
     const redemption = async (grant: LegacyGrant | undefined, system: LegacySystem): Promise<LegacyRedemption | undefined> => {
       const identity = grant && (await release.identityOf(grant));
@@ -37,6 +37,7 @@ export function mountLegacyProtocols(router: Router, services: LegacyServices): 
       isCredential: (value) => legacyCredentialPattern.test(value),
       signatureMatches,
       withinWindow: (epochMs) => withinWindow(epochMs, now()),
+      firstUse: (serviceCode, time, sign) => store.claim(legacyReplayKey(province, serviceCode, time, sign), legacyReplayMemoryMs),
     };
 
     router.get(protocol.loginPath, async (ctx) => {

@@ -1,5 +1,6 @@
 /** What each province's legacy routes are given by `createLegacyBridge`. */
 import type { Logger } from '../platform/log.ts';
+import type { Store } from '../platform/storage/types.ts';
 import type { LegacyCredentials } from './credentials.ts';
 import type { LegacyLogin } from './login.ts';
 import type { LegacyRegistry } from './registry.ts';
@@ -11,6 +12,8 @@ export interface LegacyServices {
   readonly release: LegacyRelease;
   readonly login: LegacyLogin;
   readonly logger: Logger;
+  /** The shared store: the replay cache of signed calls. */
+  readonly store: Store;
   /** Epoch milliseconds. */
   readonly now: () => number;
 }

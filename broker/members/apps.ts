@@ -22,7 +22,7 @@ export interface AppOperations {
   removeApp(actor: Actor, clientId: unknown): Promise<AppView>;
 }
 
-export function createAppOperations({ store, records, mode, issuer, configured, now, record, existingApp, cityFor, issueKey }: MemberContext): AppOperations {
+export function createAppOperations({ store, records, mode, issuer, configured, clientIds, takeClientId, now, record, existingApp, cityFor, issueKey }: MemberContext): AppOperations {
   async function setStatus(actor: Actor, clientIdInput: unknown, status: MemberApp['status']): Promise<AppView> {
     const app = await existingApp(actor, clientIdInput);
     if (app.status === status) return appView(app);
@@ -36,11 +36,10 @@ export function createAppOperations({ store, records, mode, issuer, configured, 
       const { value, problems } = checkAppInput(input, { mode, allowFirstParty: true });
       if (!value) throw RegistryError.of(problems);
       const city = await cityFor(actor, value.city);
-      let clientId = value.client_id;
-      if (clientId !== undefined && (configured.has(clientId) || (await records.app(clientId, { fresh: true })))) {
-        throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken`);
+      const clientId = value.client_id ?? `${city.code}-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
+      if (value.client_id !== undefined && (await records.app(clientId, { fresh: true }))) {
+        throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken by a member app`);
       }
-      clientId ??= `${city.code}-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
       const sameName = (name: string) => nameKey(name) === nameKey(value.name);
       const existing = await records.appsOf(city.code);
       if (existing.some((a) => sameName(a.name)) || [...configured.values()].some((c) => c.city === city.code && sameName(c.client_name ?? c.client_id))) {
@@ -49,6 +48,8 @@ export function createAppOperations({ store, records, mode, issuer, configured, 
       if (!(await store.claim(`registry:app-name:${city.code}:${normalisedName(value.name)}`, nameClaimMs))) {
         throw problem(RegistryErrorCode.appExists, 'name', `an app named "${value.name}" is being registered in city ${city.code} right now`);
       }
+      // Last check before writing: app, service, configured and internal ids are one namespace, taken atomically.
+      await takeClientId(clientId);
       const key = usesSecret(value.token_endpoint_auth_method) ? await issueKey() : undefined;
       const at = now();
       const { client_id: _given, ...policy } = value;
@@ -66,6 +67,7 @@ export function createAppOperations({ store, records, mode, issuer, configured, 
       try {
         await records.createApp(app);
       } catch (error) {
+        await clientIds.release(clientId, { kind: 'app', ref: clientId });
         if (error instanceof RegistryError && error.code === RegistryErrorCode.conflict) throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken`);
         throw error;
       }
@@ -95,6 +97,7 @@ export function createAppOperations({ store, records, mode, issuer, configured, 
     async removeApp(actor, clientIdInput) {
       const app = await existingApp(actor, clientIdInput);
       const removed = await records.removeApp(app.client_id);
+      await clientIds.release(app.client_id, { kind: 'app', ref: app.client_id });
       await record(actor, 'app.remove', { type: 'app', id: app.client_id }, app, appView(removed), undefined);
       return appView(removed);
     },

@@ -6,8 +6,10 @@ import type { AdapterFactory } from 'oidc-provider';
 import type { ConfiguredClient, Mode } from '../../config/defaults.ts';
 import { provinceOf } from '../identity/identifiers.ts';
 import type { Store } from '../platform/storage/types.ts';
+import { serviceClientOwner } from '../resources/records.ts';
 import { assertProvince } from './actors.ts';
 import { checkClientId, checkCode, problem } from './checks.ts';
+import { createClientIdNamespace, describeHolder, type ClientIdHolder, type ClientIdNamespace } from './client-ids.ts';
 import { RegistryErrorCode } from './errors.ts';
 import { createMemberRecords, type MemberRecords } from './records.ts';
 import { createSecretVerifier, generateSecret, type SecretKey, type SecretVerifier } from './secrets.ts';
@@ -40,6 +42,10 @@ export interface MemberContext {
   readonly mode: Mode;
   readonly issuer: string;
   readonly configured: ReadonlyMap<string, ConfiguredClient>;
+  /** The one client-id namespace of apps, services, configured and internal clients. */
+  readonly clientIds: ClientIdNamespace;
+  /** Takes a client id for an app, or throws `app_exists` naming who holds it. */
+  takeClientId(clientId: string, field?: string): Promise<void>;
   now(): string;
   /** Appends an entry to the audit trail. */
   record(actor: Actor, action: AuditAction, target: AuditEntry['target'], where: { city?: string; province?: string }, before?: unknown, after?: unknown): Promise<AuditEntry>;
@@ -56,6 +62,15 @@ export function createMemberContext(options: MemberRegistryOptions): MemberConte
   const records = createMemberRecords(store, options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs });
   const configured = new Map((options.configuredClients ?? []).map((c) => [c.client_id, c]));
   const secrets = createSecretVerifier(options.secretKey ? { key: options.secretKey } : {});
+  const clientIds = createClientIdNamespace({
+    store,
+    configured: new Set(configured.keys()),
+    async legacyHolder(clientId): Promise<ClientIdHolder | undefined> {
+      if (await records.app(clientId, { fresh: true })) return { kind: 'app', ref: clientId };
+      const service = await serviceClientOwner(store, clientId);
+      return service === undefined ? undefined : { kind: 'service', ref: service };
+    },
+  });
   return {
     options,
     store,
@@ -64,6 +79,11 @@ export function createMemberContext(options: MemberRegistryOptions): MemberConte
     mode,
     issuer,
     configured,
+    clientIds,
+    async takeClientId(clientId, field = 'client_id') {
+      const result = await clientIds.take(clientId, { kind: 'app', ref: clientId });
+      if (!result.taken) throw problem(RegistryErrorCode.appExists, field, `client_id "${clientId}" is taken by ${describeHolder(result.holder)}; app, service, configured and internal client ids share one namespace`);
+    },
     now: () => new Date().toISOString(),
 
     async record(actor, action, target, where, before, after) {

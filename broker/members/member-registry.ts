@@ -8,6 +8,7 @@
 import type { Mode } from '../../config/defaults.ts';
 import { createAppOperations, type AppOperations } from './apps.ts';
 import { createAuditOperations, type AuditOperations } from './audit.ts';
+import type { ClientIdNamespace } from './client-ids.ts';
 import { createCityOperations, type CityOperations } from './cities.ts';
 import { createMemberContext, type MemberRegistryOptions } from './context.ts';
 import { createOperatorOperations, type OperatorOperations } from './operators.ts';
@@ -22,6 +23,8 @@ export interface MemberRegistry extends CityOperations, AppOperations, AuditOper
   readonly mode: Mode;
   /** Client ids declared in the configuration file (served by oidc-provider's static list). */
   readonly configuredClientIds: ReadonlySet<string>;
+  /** The one client-id namespace (apps, services, configured, internal): resource servers take their ids in it. */
+  readonly clientIds: ClientIdNamespace;
 }
 
 export function createMemberRegistry(options: MemberRegistryOptions): MemberRegistry {
@@ -31,6 +34,7 @@ export function createMemberRegistry(options: MemberRegistryOptions): MemberRegi
     secrets: context.secrets,
     mode: context.mode,
     configuredClientIds: new Set(context.configured.keys()),
+    clientIds: context.clientIds,
     ...createCityOperations(context),
     ...createAppOperations(context),
     ...createAuditOperations(context),

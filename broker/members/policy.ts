@@ -18,6 +18,7 @@ import { appUrlProblem } from '../../config/rules/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
 import { checkOutboundUrl, OutboundRefusal } from '../platform/http/outbound.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
+import { checkPurposes, type AppPurposes } from './purposes.ts';
 import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
 
 /** Every scope the broker knows (the release scopes plus `offline_access`). */
@@ -45,6 +46,8 @@ export interface AppInput {
   readonly grant_types?: unknown;
   readonly scope?: unknown;
   readonly first_party?: unknown;
+  readonly purposes?: unknown;
+  readonly sector_identifier_uri?: unknown;
 }
 
 /** An app's policy, checked and normalised. */
@@ -61,6 +64,8 @@ export interface AppPolicy {
   readonly grant_types: readonly string[];
   readonly scope: string;
   readonly first_party: boolean;
+  readonly purposes?: AppPurposes;
+  readonly sector_identifier_uri?: string;
 }
 
 export interface PolicyRules {
@@ -232,6 +237,8 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
     else firstParty = input.first_party;
   }
 
+  const purposes = checkPurposes(input.purposes, scope.split(' '), problems);
+
   if (problems.length) return { problems };
   return {
     problems,
@@ -248,6 +255,8 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
       grant_types: [...grants],
       scope,
       first_party: firstParty,
+      ...(purposes ? { purposes } : {}),
+      ...(sectorUri ? { sector_identifier_uri: sectorUri } : {}),
     },
   };
 }
@@ -266,6 +275,8 @@ export function appInputOfMetadata(metadata: Readonly<Record<string, unknown>>, 
     grant_types: metadata.grant_types,
     scope: metadata.scope,
     first_party: metadata.first_party ?? false,
+    purposes: metadata.purposes,
+    sector_identifier_uri: metadata.sector_identifier_uri,
   };
 }
 

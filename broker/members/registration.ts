@@ -35,7 +35,7 @@ export interface RegistrationOperations {
   removeRegisteredClient(clientId: string, actor: Actor): Promise<void>;
 }
 
-export function createRegistrationOperations({ options, store, records, secrets, mode, issuer, now, record, cityFor }: MemberContext): RegistrationOperations {
+export function createRegistrationOperations({ options, store, records, secrets, mode, issuer, clientIds, takeClientId, now, record, cityFor }: MemberContext): RegistrationOperations {
   const ledger = createInitialAccessTokenLedger(store);
   const registrationEndpoint = new URL(options.registrationPath ?? routes.oidc.registration, issuer).href;
   let minter: InitialAccessTokenMinter | undefined;
@@ -106,6 +106,8 @@ export function createRegistrationOperations({ options, store, records, secrets,
       const existing = await records.app(clientId, { fresh: true });
       const sameName = (await records.appsOf(city.code)).find((a) => a.client_id !== clientId && nameKey(a.name) === nameKey(value.name));
       if (sameName) throw problem(RegistryErrorCode.appExists, 'client_name', `city ${city.code} already has an app named "${value.name}"`);
+      // Registered and updated alike: the id must be this app's in the one client-id namespace.
+      await takeClientId(clientId);
       if (existing) {
         if (existing.city !== city.code) throw problem(RegistryErrorCode.invalidAppMetadata, 'city', 'an app cannot move to another city');
         const { before, after } = await records.updateApp(clientId, (current) => {
@@ -136,6 +138,7 @@ export function createRegistrationOperations({ options, store, records, secrets,
       const app = await records.app(clientId, { fresh: true });
       if (!app) return;
       const removed = await records.removeApp(clientId);
+      await clientIds.release(clientId, { kind: 'app', ref: clientId });
       await record(actor, 'app.remove', { type: 'app', id: clientId }, app, appView(removed), undefined);
     },
   };

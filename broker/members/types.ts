@@ -45,6 +45,10 @@ export interface MemberApp {
   readonly scope: string;
   /** First-party apps skip the consent page. */
   readonly first_party: boolean;
+  /** The purpose the app states per sensitive scope (purposes.ts), shown on the consent page. */
+  readonly purposes?: Readonly<Record<string, string>>;
+  /** OIDC Core 8.1: where the app publishes its redirect URIs when they span several organisations. */
+  readonly sector_identifier_uri?: string;
   /** Further standard metadata a dynamically registered app gave (allow-listed). */
   readonly extra?: Readonly<Record<string, unknown>>;
   /** scrypt hash of the client secret; the secret itself is never stored. */

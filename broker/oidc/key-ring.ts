@@ -241,7 +241,7 @@ export function fileKeyRingSource(path: string): KeyRingSource {
 }
 
 /** The operator commands of scripts/keys.ts. */
-export const keysUsage = 'usage: npm run keys -- <list|rotate|promote|retire> [--force] [--id <generation>] [--json]';
+export const keysUsage = 'usage: npm run keys -- <list|rotate|promote|retire|rotate-data-key> [--force] [--id <generation>] [--json]';
 
 interface GenerationView {
   readonly id: string;

@@ -18,7 +18,7 @@ import type { LegalPersons } from '../legal-person/index.ts';
 import { isLegalPersonSubject, legalPersonSubjectProperty } from '../release/legal-person.ts';
 import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
-import { isPurposes, isSensitive } from '../release/sensitive.ts';
+import { carrySensitiveConsent, isPurposes, isSensitive } from '../release/sensitive.ts';
 
 export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person'] as const;
 
@@ -183,7 +183,8 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       const grantId = ctx.oidc.result?.consent?.grantId ?? session?.grantIdFor(client!.clientId);
       let grant = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
       // A grant keeps the company it was issued for; another company chosen since gets a new grant.
-      if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) grant = undefined;
+      let before: typeof grant;
+      if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) [before, grant] = [grant, undefined];
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
       if (!firstParty) return grant;
       // First-party apps need no consent for ordinary items: their grant covers what they asked for.
@@ -191,6 +192,8 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       // left to the consent prompt unless the grant already holds (or refused) them.
       grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
       grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].filter((scope) => !isSensitive(scope)).join(' '));
+      // The person's answers on sensitive items are per app: a grant for another company keeps them.
+      if (before) carrySensitiveConsent(before, grant);
       const claims = ctx.oidc.requestParamClaims;
       if (claims?.size) grant.addOIDCClaims([...claims]);
       resources?.grantRequestedResources(ctx, grant);

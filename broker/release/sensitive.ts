@@ -59,3 +59,9 @@ export function consentTo(grant: Grant, scopes: readonly string[]): void {
 export function refuse(grant: Grant, scopes: readonly string[]): void {
   if (scopes.length) grant.rejectOIDCScope(scopes.join(' '));
 }
+
+/** The answers recorded in one grant of an app, carried to its next grant (another company chosen). */
+export function carrySensitiveConsent(from: Grant, to: Grant): void {
+  consentTo(to, grantedSensitive(from));
+  refuse(to, sensitiveAmong(from.getRejectedOIDCScope().split(' ')));
+}

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../platform/storage/types.ts';
+import { tunables } from '../../config/defaults.ts';
 
 const versionKey = 'resources:version';
 const maxEntries = 10_000;
@@ -19,7 +20,7 @@ export interface ResourceServerCache {
   changed(): Promise<void>;
 }
 
-export function createResourceServerCache(store: Store, refreshMs = 1000): ResourceServerCache {
+export function createResourceServerCache(store: Store, refreshMs: number = tunables.resourceRegistryRefreshMs): ResourceServerCache {
   const entries = new Map<string, { readonly value: unknown }>();
   let knownVersion: string | undefined;
   let checkedAt = 0;

@@ -20,6 +20,7 @@ import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import { defaultServiceClientId, resourceServerProblems, routeProblems } from '../../config/rules/resources.ts';
 import { createSecretVerifier, generateSecret, hashSecret, isSecretHash, type SecretKey } from '../members/secrets.ts';
 import type { Store } from '../platform/storage/types.ts';
+import { createClientIdNamespace, describeHolder, type ClientIdNamespace } from '../members/client-ids.ts';
 import { createResourceServerCache } from './cache.ts';
 import { createAuditTrail, type AuditTrail } from './audit.ts';
 import type { ExchangeRoute, ResourceServerInput, ResourceServerRecord } from './types.ts';
@@ -44,6 +45,11 @@ const recordKey = (identifier: string) => `resource:${identifier}`;
 const indexKey = 'resources';
 const serviceClientKey = (clientId: string) => `resource-client:${clientId}`;
 const serviceSecretKey = (clientId: string) => `resource-client-secret:${clientId}`;
+
+/** The identifier of the service whose own client `clientId` is, read from the store (the client-id namespace asks). */
+export async function serviceClientOwner(store: Store, clientId: string): Promise<string | undefined> {
+  return store.get<string>(serviceClientKey(clientId));
+}
 
 function invalid(problems: readonly string[]): TongbanError {
   return tongbanError(ResourceErrorCode.invalid, { params: { problems } });
@@ -118,10 +124,20 @@ export interface ResourceServerRecordsOptions {
   readonly audit?: AuditTrail;
   /** Whether a client id already belongs to an app: a service's own client may not take it. */
   readonly isClientIdTaken?: (clientId: string) => Promise<boolean>;
+  /** The one client-id namespace (members/client-ids.ts); default: one over `store` that asks `isClientIdTaken` for older apps. */
+  readonly clientIds?: ClientIdNamespace;
 }
 
-export function createResourceServerRecords({ store, audit = createAuditTrail(store), isClientIdTaken, secretKey }: ResourceServerRecordsOptions): ResourceServerRecords {
+export function createResourceServerRecords({ store, audit = createAuditTrail(store), isClientIdTaken, secretKey, clientIds: givenClientIds }: ResourceServerRecordsOptions): ResourceServerRecords {
   const secrets = createSecretVerifier(secretKey ? { key: secretKey } : {});
+  const clientIds = givenClientIds ?? createClientIdNamespace({
+    store,
+    async legacyHolder(clientId) {
+      const service = await store.get<string>(serviceClientKey(clientId));
+      if (service !== undefined) return { kind: 'service', ref: service };
+      return (await isClientIdTaken?.(clientId)) ? { kind: 'app', ref: clientId } : undefined;
+    },
+  });
 
   const cache = createResourceServerCache(store);
   // Changes read fresh; requests read through the node's cache.
@@ -156,6 +172,13 @@ export function createResourceServerRecords({ store, audit = createAuditTrail(st
         ? tongbanError(ResourceErrorCode.conflict, { params: { serviceClientId, owner } })
         : tongbanError('resource_client_id_taken', { params: { serviceClientId } });
     }
+    // Apps, services, configured and internal clients share one namespace, taken atomically.
+    const taken = await clientIds.take(serviceClientId, { kind: 'service', ref: input.identifier });
+    if (!taken.taken) {
+      throw taken.holder.kind === 'service'
+        ? tongbanError(ResourceErrorCode.conflict, { params: { serviceClientId, owner: taken.holder.ref } })
+        : tongbanError('resource_client_id_taken', { params: { serviceClientId }, detail: describeHolder(taken.holder) });
+    }
     const now = new Date().toISOString();
     const record: ResourceServerRecord = {
       identifier: input.identifier,
@@ -181,6 +204,7 @@ export function createResourceServerRecords({ store, audit = createAuditTrail(st
     if (existing && existing.serviceClientId !== serviceClientId) {
       await store.delete(serviceClientKey(existing.serviceClientId));
       await store.delete(serviceSecretKey(existing.serviceClientId));
+      await clientIds.release(existing.serviceClientId, { kind: 'service', ref: existing.identifier });
     }
     const changed = !existing || JSON.stringify({ ...existing, createdAt: '', updatedAt: '' }) !== JSON.stringify({ ...record, createdAt: '', updatedAt: '' });
     // Re-applying an unchanged configuration at every start leaves the record (and its dates) alone.
@@ -241,6 +265,7 @@ export function createResourceServerRecords({ store, audit = createAuditTrail(st
       await store.delete(serviceSecretKey(record.serviceClientId));
       await store.delete(recordKey(identifier));
       await store.removeFromSet(indexKey, identifier);
+      await clientIds.release(record.serviceClientId, { kind: 'service', ref: identifier });
       await cache.changed();
       await audit.record('resource.removed', options.actor, { identifier, service_client: record.serviceClientId });
     },

@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { seedCities } from '../../config/cities.ts';
+import { tunables } from '../../config/defaults.ts';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createLogger } from '../../broker/platform/log.ts';
@@ -15,6 +16,8 @@ import { isStoreUnavailable, guardStore } from '../../broker/platform/storage/gu
 import { createStore } from '../../broker/platform/storage/index.ts';
 import { cliActor, createMemberRegistry, isRegistryError, type MemberRegistry } from '../../broker/members/index.ts';
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
+import { loadKeys } from '../../broker/oidc/keys.ts';
+import { secretKeyOf } from '../../broker/members/secrets.ts';
 import type { Actor, AuditEntry } from '../../broker/members/index.ts';
 import { resourceUsage, runResourceCommand } from '../../broker/resources/commands.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
@@ -316,10 +319,16 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
     return fail('store_unavailable', `cannot open the store ${config.store.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`);
   }
   // The brokers' key for stored secrets: apps and operators registered here get the keyed hash too.
-  const secretKey = secretKeyOf((await loadKeys(config, store, logger)).subjectSecret);
+  let secretKey;
+  try {
+    secretKey = secretKeyOf((await loadKeys(config, store, logger)).subjectSecret);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    return fail('config_invalid', `cannot read the keys: ${(error as Error).message}`);
+  }
   const service = createMemberRegistry({
     store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
-    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }),
+    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
   });
   try {
     await service.seed(seedCities);

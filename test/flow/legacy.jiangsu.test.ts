@@ -62,8 +62,13 @@ describe('Jiangsu legacy bridge (auth/login.do, auth/ticketValidate.do)', functi
   const jiangsuLogin = (browser: Browser, appId: string, returnUrl?: string) =>
     loginAt(browser, `${js}/auth/login.do?${new URLSearchParams({ app_id: appId, ...(returnUrl ? { return_url: returnUrl } : {}) })}`);
 
+  // An (app_id, timestamp, app_sign) is accepted once: each call here signs a millisecond not used before.
+  const usedTimestamps = new Set<string>();
   const signed = (system: ConfiguredLegacySystem, offsetMs = 0) => {
-    const timestamp = String(Date.now() + offsetMs);
+    let at = Date.now() + offsetMs;
+    while (usedTimestamps.has(`${system.serviceCode} ${at}`)) at -= 1;
+    usedTimestamps.add(`${system.serviceCode} ${at}`);
+    const timestamp = String(at);
     return { app_id: system.serviceCode, timestamp, app_sign: md5(system.serviceCode + system.servicePassword + timestamp) };
   };
 
@@ -164,6 +169,18 @@ describe('Jiangsu legacy bridge (auth/login.do, auth/ticketValidate.do)', functi
     it('the ticket survived the refused calls, works once, then 1004', async () => {
       assert.equal((await ticketValidate({ ...signed(suzhouFund), ticket })).json.code, '0');
       assert.equal((await ticketValidate({ ...signed(suzhouFund), ticket })).json.code, '1004');
+    });
+
+    it('1007 a captured timestamp + app_sign is usable once, with no other ticket (2 replays)', async () => {
+      const captured = signed(suzhouFund);
+      assert.equal((await ticketValidate({ ...captured, ticket: 'G'.repeat(43) })).json.code, '1004');
+      const fresh = (await jiangsuLogin(new Browser(), suzhouFund.serviceCode)).searchParams.get('ticket')!;
+      for (const method of ['GET', 'POST'] as const) {
+        const replay = await ticketValidate({ ...captured, ticket: fresh }, method);
+        assert.equal(replay.json.code, '1007', method);
+        assert.equal(replay.json.data, undefined);
+      }
+      assert.equal((await ticketValidate({ ...signed(suzhouFund), ticket: fresh })).json.code, '0', 'the replays did not use the ticket up');
     });
 
     it('a Zhejiang ticket is no Jiangsu ticket', async () => {

@@ -102,8 +102,12 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     return { status: response.status, text, json: JSON.parse(text) as Record<string, string> };
   }
 
+  // A (servicecode, time, sign) is accepted once: each call here signs a second not used before.
+  const usedTimes = new Set<string>();
   const signedBy = (servicecode: string, password: string, offsetMs = 0) => {
-    const time = beijingTime(offsetMs);
+    let time = beijingTime(offsetMs);
+    for (let back = 1; usedTimes.has(`${servicecode} ${time}`); back += 1) time = beijingTime(offsetMs - back * 1000);
+    usedTimes.add(`${servicecode} ${time}`);
     return { servicecode, time, sign: md5(servicecode + password + time), datatype: 'json' };
   };
   const asNingbo = (offsetMs = 0) => signedBy(ningboTax.serviceCode, ningboTax.servicePassword, offsetMs);
@@ -277,6 +281,35 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
       assert.equal((await simpleauth({ method: 'getUserInfo', ...asNingbo(), token })).json.result, '0');
     });
 
+    it('6007 a captured time + sign is usable once: not with another st, not for getUserInfo, not re-cased, not by POST (4 replays)', async () => {
+      const captured = asNingbo();
+      const fresh = (await legacyLogin(new Browser(), ningboTax.serviceCode)).searchParams.get('ticket')!;
+      // The legitimate call uses the pair (here with an unknown st: the pair is spent all the same).
+      assert.equal((await simpleauth({ method: 'ticketValidation', ...captured, st: 'F'.repeat(43) })).json.result, '6004');
+      const replays: Array<[string, Promise<{ json: Record<string, string>; text: string }>]> = [
+        ['with another ticket', simpleauth({ method: 'ticketValidation', ...captured, st: fresh })],
+        ['with a token', simpleauth({ method: 'getUserInfo', ...captured, token })],
+        ['upper-case sign', simpleauth({ method: 'ticketValidation', ...captured, sign: captured.sign.toUpperCase(), st: fresh })],
+        ['as a POST form', simpleauth({}, { method: 'POST', body: new URLSearchParams({ method: 'ticketValidation', ...captured, st: fresh }).toString() })],
+      ];
+      for (const [label, answer] of replays) {
+        const { json, text } = await answer;
+        assert.equal(json.result, '6007', label);
+        assert.equal(json.token, undefined, label);
+        assert.equal(json.userid, undefined, label);
+        assertNoPersonalData(text);
+      }
+      // The ticket the replays carried is not used up: a freshly signed call redeems it.
+      assert.equal((await simpleauth({ method: 'ticketValidation', ...asNingbo(), st: fresh })).json.result, '0');
+    });
+
+    it('a used sign is refused on every node sharing the store (the replay cache is in the store)', async () => {
+      const captured = asNingbo();
+      assert.equal((await simpleauth({ method: 'getUserInfo', ...captured, token })).json.result, '0');
+      const { legacyReplayKey } = await import('../../broker/legacy/protocol.ts');
+      assert.equal(await federation.broker.store.claim(legacyReplayKey('zhejiang', captured.servicecode, captured.time, captured.sign), 60_000), false);
+    });
+
     const malformed: Array<[string, () => Record<string, string>, { method?: 'POST'; body?: string; contentType?: string }?]> = [
       ['no method', () => ({ ...asNingbo(), st: ticket })],
       ['an unknown method', () => ({ method: 'getTicket', ...asNingbo(), st: ticket })],
@@ -423,6 +456,10 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
       assert.ok(!text.includes(String(value)), 'a log line carries personal data');
     }
     for (const visit of system.visits) assert.ok(!text.includes(String(visit.validation.token)), 'a log line carries a token');
+    // No query string of a legacy endpoint (time, sign, st, token) reaches a log line.
+    for (const marker of ['sign=', 'st=', 'token=', 'servicecode=', 'simpleauth?', 'usp.do?']) {
+      assert.ok(!text.includes(marker), `a log line carries a legacy query string (${marker})`);
+    }
     assert.ok(!federation.logger.lines.some((line) => line.event === 'legacy_call' && line.level === 'error'), 'no internal errors');
   }));
 });

@@ -13,7 +13,9 @@ import {
   isSealed, loadDataKeys, loadStoredCheckpointKey, newCheckpointKey, newDataKeyEntry, parseDataKeys, RecordUnsealableError,
   sm2UserId, verifyCheckpointSignature, type DataKey,
 } from '../../broker/platform/crypto/index.ts';
+import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
+import { loadConfig } from '../../config/load.ts';
 
 const key = (id: string): DataKey => parseDataKeys([`${id}:${Buffer.alloc(32, id.charCodeAt(0)).toString('base64url')}`]).keys[0]!;
 const identity = { name: '张三', idNumber: '330106199003071234', phone: '13800000000' };
@@ -175,5 +177,47 @@ describe('sealed records', () => {
     await assert.rejects(after.get('identity:plain', 'identity'), RecordUnsealableError);
     assert.equal(await after.delete('identity:a'), true);
     assert.ok(!(await store.members('sealed:index')).includes('identity:a'));
+  });
+});
+
+describe('rotate-data-key', () => {
+  it('development: adds a key and re-seals every record under it; the other suite is refused', async () => {
+    const store = createMemoryStore();
+    const logger = createMemoryLogger();
+    const config = { mode: 'development' as const, keys: { refreshSeconds: 5 }, crypto: { suite: 'gm' as const } };
+    const keys = await loadDataKeys({ mode: 'development', store, logger });
+    await createSealedRecords(store, createSealer('gm', keys)).set('legal-person:x', { creditCode: '91330100MA27XXXX0X' }, 'legal-person', 60_000);
+    const done = await rotateDataKey(config, store);
+    assert.equal(done.added, true);
+    assert.equal(done.resealed, 1);
+    assert.notEqual(done.keyId, keys[0]!.id);
+    const raw = await store.get<{ sealed: string }>('legal-person:x');
+    assert.match(raw!.sealed, new RegExp(`^tb1\\.gm\\.${done.keyId}\\.`));
+    await assert.rejects(rotateDataKey({ ...config, crypto: { suite: 'international' } }, store), /crypto\.suite "gm"/);
+  });
+
+  it('production: re-seals under the first configured key, generating nothing', async () => {
+    const store = createMemoryStore();
+    const first = newDataKeyEntry();
+    const second = newDataKeyEntry();
+    const config = { mode: 'production' as const, keys: { refreshSeconds: 5, dataKeys: [first] } };
+    await createSealedRecords(store, createSealer('international', parseDataKeys([first]).keys)).set('identity:a', identity, 'identity');
+    const done = await rotateDataKey({ ...config, keys: { ...config.keys, dataKeys: [second, first] } }, store);
+    assert.deepEqual({ ...done }, { keyId: second.split(':')[0], added: false, resealed: 1, current: 0, gone: 0 });
+    assert.equal(await store.get('keys:data'), undefined);
+  });
+});
+
+describe('configuration of data keys and suite', () => {
+  it('reports a malformed TONGBAN_DATA_KEY and an unknown TONGBAN_CRYPTO_SUITE by key', () => {
+    assert.throws(() => loadConfig({ env: { TONGBAN_DATA_KEY: 'k1:tooshort', TONGBAN_CRYPTO_SUITE: 'rot13' } }), (error: unknown) => {
+      const message = (error as Error).message;
+      assert.match(message, /keys\.dataKeys\[0\]/);
+      assert.match(message, /crypto\.suite/);
+      return true;
+    });
+    const config = loadConfig({ env: { TONGBAN_DATA_KEY: `${newDataKeyEntry()},${newDataKeyEntry()}`, TONGBAN_CRYPTO_SUITE: 'gm' } });
+    assert.equal(config.keys.dataKeys?.length, 2);
+    assert.equal(config.crypto?.suite, 'gm');
   });
 });

@@ -118,6 +118,9 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
         logLevel: options.logLevel ?? 'info',
         national: { issuer: issuer('national'), clientId: 'tongban-broker', clientSecret: 'bench-national-secret-0123456789', timeoutMs: 5000 },
         clients: [{ ...registered, city: '330100', scope: 'openid profile', first_party: true }],
+        // Every request of the load comes from one address: the limits would refuse it. The
+        // wrong-secret flood (flood.ts) measures a refusal's cost without them.
+        rateLimits: { enabled: false },
       }, 'bench-broker'));
     }
     if (options.contenders.includes('bare')) jobs.push(start('bare', yardstick('bare'), {}, 'bench-bare'));
