@@ -12,6 +12,7 @@ import { createSealer } from './platform/crypto/sealing.ts';
 import { createFindAccount } from './accounts/find-account.ts';
 import { cacheIdentities } from './accounts/cache.ts';
 import { createHealth } from './platform/health.ts';
+import { markDevelopmentPages } from './platform/pages/layout.ts';
 import { securityHeaders } from './platform/http/headers.ts';
 import { strictTransport, trustForwardingFrom } from './platform/http/transport.ts';
 import { createInteractionRouter } from './login/routes.ts';
@@ -40,6 +41,7 @@ import { createMemberRegistry, isClientActive, type MemberRegistry } from './mem
 import { createOidcAdapterFactory } from './oidc/adapter.ts';
 import { installProviderExtensions } from './oidc/extensions.ts';
 import { seedCities } from '../config/cities.ts';
+import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
 const { shutdownGraceMs } = tunables;
@@ -102,7 +104,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     backend: await openLimiterBackend(limiterLink.connection, config.storeNamespace),
   });
   const keys = await loadKeys(config, store, logger);
-  const derive = createDerive(keys.subjectSecret);
+  const derive = createDerive(keys.subjectSecret, undefined, config.crypto?.suite === 'gm' ? 'sm3' : 'sha256');
   // Refuses a store written under the other suite; a wrong or missing data key stops start-up here.
   const cryptoSuiteName = config.crypto?.suite ?? 'international';
   await checkCryptoSuite(store, cryptoSuiteName);
@@ -120,7 +122,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     logger,
   }), metrics);
   const legalPersons = createLegalPersons({
-    store, national, derive, logger,
+    store, sealer, national, derive, logger,
     sessionTtlSeconds: config.ttl.session,
     interactionTtlSeconds: config.ttl.interaction,
     grantTtlSeconds: config.ttl.grant,
@@ -143,6 +145,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry });
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
+  // Development mode says so on every page (config/rules/mode.ts: never a default).
+  if (config.mode === 'development') provider.use(markDevelopmentPages);
   // Before anything reads ctx.ip or ctx.protocol: forwarding headers only from trusted proxies; HSTS on https.
   provider.use(trustForwardingFrom(config.proxy?.trusted ?? []));
   provider.use(strictTransport(config.issuer));
@@ -167,6 +171,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     store,
     storeTimeoutMs: tunables.readinessStoreTimeoutMs,
     paths: { liveness: routes.healthz, readiness: routes.readyz },
+    mode: config.mode,
   });
 
   const router = createInteractionRouter({
@@ -213,6 +218,15 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(singleLogout.middleware);
   provider.use(singleLogout.router.routes());
   provider.use(createAccountPage({ provider, logger, releases }).routes());
+  // Electronic licences: fetched from the national library at each request, kept nowhere (docs/licences.md).
+  provider.use(createLicenceRelay({
+    provider, legalPersons, logger, path: routes.licences,
+    library: createLicenceLibraryClient({ libraryUrl: new URL('/licence-library', config.national.issuer).href, timeoutMs: config.national.timeoutMs }),
+    subjectOf: async (accountId, clientId) => {
+      const client = await provider.Client.find(clientId);
+      return client ? release.subjectFor(accountId, client) : undefined;
+    },
+  }).routes());
   // Back-channel logout deliveries queued in the store, by any node, are sent from here.
   singleLogout.start();
   metrics.watchLogoutQueue(async () => {

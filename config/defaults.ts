@@ -104,7 +104,7 @@ export interface RateLimits {
 }
 
 export interface TongbanConfig {
-  /** `development` or `production`. */
+  /** `development` or `production`: no default, loadConfig refuses to start until one is chosen (config/rules/mode.ts). */
   readonly mode: Mode;
   /** Public issuer URL of the broker (https outside development). */
   readonly issuer: string;
@@ -311,6 +311,8 @@ export const routes = {
   nationalLoggedOut: '/national/logged-out',
   /** A person's own page: what was released to which service. */
   account: '/account',
+  /** Electronic licences an app was granted, fetched with its access token (broker/licences, docs/licences.md). */
+  licences: '/licences',
   /** Legacy logins come back here from the authorization endpoint. */
   legacyReturn: '/legacy/return',
   /** The operators' admin API (prefix of every admin path). */

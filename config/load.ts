@@ -1,6 +1,7 @@
 /**
  * Loads the configuration: defaults, then a JSON file, then `TONGBAN_*` variables; validates the
- * whole result and reports every problem at once, each with its key.
+ * whole result and reports every problem at once, each with its key. Every entry point (broker,
+ * demo, CLIs) loads through here, so they all run in the one mode chosen explicitly.
  */
 import { readFileSync } from 'node:fs';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
@@ -8,6 +9,7 @@ import { defaults, environment, type TongbanConfig } from './defaults.ts';
 import { ConfigError } from './errors.ts';
 import { cryptoSuiteNames, parseDataKeys } from './rules/crypto.ts';
 import { configuredLegacySystemsProblems } from './rules/legacy-systems.ts';
+import { developmentExposureProblems, modeNotChosen } from './rules/mode.ts';
 import { validateLogoutSettings } from './rules/logout.ts';
 import { trustedProxyProblems } from './rules/proxies.ts';
 import { configuredResourceServersProblems } from './rules/resources.ts';
@@ -88,7 +90,8 @@ function isUrl(value: unknown): value is string {
 function validate(config: Json, problems: string[]): void {
   const c = config as unknown as TongbanConfig;
   const production = c.mode === 'production';
-  if (c.mode !== 'development' && c.mode !== 'production') problems.push('mode: must be "development" or "production"');
+  if (c.mode === undefined) problems.push(modeNotChosen);
+  else if (c.mode !== 'development' && c.mode !== 'production') problems.push('mode: must be "development" or "production"');
   if (!isUrl(c.issuer)) problems.push('issuer: must be an http(s) URL');
   else if (production && !c.issuer.startsWith('https://')) problems.push('issuer: must be https in production');
   else if (!production && !c.issuer.startsWith('https://') && !isLoopbackUrl(c.issuer)) {
@@ -137,6 +140,7 @@ function validate(config: Json, problems: string[]): void {
     if (!keys.subjectSecret) problems.push('keys.subjectSecret: required in production (TONGBAN_SUBJECT_SECRET)');
     if (!keys.dataKeys?.length) problems.push('keys.dataKeys: required in production (TONGBAN_DATA_KEY)');
   }
+  problems.push(...developmentExposureProblems(c));
   const national = c.national ?? ({} as TongbanConfig['national']);
   if (!isUrl(national.issuer)) problems.push('national.issuer: must be an http(s) URL');
   else if (production && !national.issuer.startsWith('https://')) problems.push('national.issuer: must be https in production');
@@ -190,6 +194,8 @@ export function loadConfig(options: LoadOptions = {}): TongbanConfig {
   const env = options.env ?? process.env;
   const problems: string[] = [];
   let merged: Json = structuredClone(defaults) as unknown as Json;
+  // Fail closed: the mode is never taken from the defaults; the file, the environment or the caller chooses it.
+  delete merged.mode;
   const file = options.file ?? env.TONGBAN_CONFIG;
   if (file) {
     try {

@@ -9,15 +9,16 @@ export type Derive = (sector: string, value: string) => string;
 
 /**
  * Remembers up to `remembered` recent derivations: every userinfo, refresh and ID token derives the
- * same pairwise subject and provincial id again (each HMAC sets up its key anew).
+ * same pairwise subject and provincial id again (each HMAC sets up its key anew). `algorithm` is
+ * the HMAC's hash: `sm3` under the 国密 suite (crypto.suite "gm").
  */
-export function createDerive(secret: string, remembered = 10_000): Derive {
+export function createDerive(secret: string, remembered = 10_000, algorithm: 'sha256' | 'sm3' = 'sha256'): Derive {
   const recent = new Map<string, string>();
   return (sector, value) => {
     const input = `${sector}\u0000${value}`;
     let derived = recent.get(input);
     if (derived === undefined) {
-      derived = createHmac('sha256', secret).update(sector).update('\u0000').update(value).digest('base64url');
+      derived = createHmac(algorithm, secret).update(sector).update('\u0000').update(value).digest('base64url');
       if (recent.size >= remembered) recent.delete(recent.keys().next().value as string);
       recent.set(input, derived);
     }

@@ -8,11 +8,14 @@ import type { NationalPlatform } from '../national/upstream.ts';
 import type { Derive } from '../identity/subjects.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
+import type { Sealer } from '../platform/crypto/sealing.ts';
 import type { CompanyChoice } from './records.ts';
 
 
 export interface LegalPersonsOptions {
   readonly store: Store;
+  /** Seals the records (national access token, organisations, credit codes) at rest. */
+  readonly sealer: Sealer;
   readonly national: NationalPlatform;
   readonly derive: Derive;
   readonly logger: Logger;
@@ -76,6 +79,11 @@ export interface LegalPersons {
    * the broker session ends. Company refresh tokens of the session cannot be confirmed afterwards.
    */
   forgetSession(sessionUid: string): Promise<void>;
+  /**
+   * The session's national access token, for the national licence library (broker/licences);
+   * undefined when the session kept none for this account or it has expired.
+   */
+  nationalAccessOf(sessionUid: string, accountId: string): Promise<{ readonly accessToken: string; readonly nationalSubject: string } | undefined>;
   /** The choice page's list, as last confirmed (undefined when the session has no national answer). */
   optionsFor(sessionUid: string, accountId: string): Promise<CompanyOptions | undefined>;
   /** Records the person's choice; throws `legal_person_not_eligible` for anything not in the list. */

@@ -39,7 +39,7 @@ export interface LegalPersonKit {
 }
 
 export function createLegalPersonKit(options: LegalPersonsOptions): LegalPersonKit {
-  const records = createLegalPersonRecords(options.store);
+  const records = createLegalPersonRecords(options.store, options.sealer);
   const nowSeconds = () => Math.floor((options.now ?? Date.now)() / 1000);
   const remaining = (record: SessionRecord) => Math.max(1, record.until - nowSeconds());
   const wantsLegalPerson = (ctx: KoaContextWithOIDC) => ctx.oidc.requestParamScopes.has(legalPersonScope);

@@ -9,8 +9,13 @@
  * - `legal-person:grant:<grant id>`: the organisation a grant acts for. Tokens carry their grant id,
  *   so the code, the tokens and every rotated refresh token of one authorization act for the company
  *   chosen then, even after the person chooses another one for another app (grant lifetime).
+ *
+ * All three are sealed under the data key (docs/privacy.md): they hold the national access token,
+ * company names and credit codes.
  */
 import type { Representation, RepresentationRole } from '../identity/model.ts';
+import { createSealedRecords } from '../platform/crypto/sealed-records.ts';
+import type { Sealer } from '../platform/crypto/sealing.ts';
 import type { Store } from '../platform/storage/types.ts';
 
 /** The national side of a session: what the broker needs to ask the national platform again. */
@@ -65,30 +70,32 @@ export interface LegalPersonRecords {
   removeBinding(grantId: string): Promise<void>;
 }
 
-export function createLegalPersonRecords(store: Store): LegalPersonRecords {
+export function createLegalPersonRecords(store: Store, sealer: Sealer): LegalPersonRecords {
   const ms = (seconds: number) => Math.max(1, Math.floor(seconds)) * 1000;
+  const sealed = createSealedRecords(store, sealer);
+  const context = 'legal-person';
   return {
     async savePendingLogin(uid, entitlements, ttl) {
-      await store.set(loginKey(uid), entitlements, ms(ttl));
+      await sealed.set(loginKey(uid), entitlements, context, ms(ttl));
     },
     async takePendingLogin(uid) {
-      const found = await store.get<NationalEntitlements>(loginKey(uid));
-      if (found) await store.delete(loginKey(uid));
+      const found = await sealed.get<NationalEntitlements>(loginKey(uid), context);
+      if (found) await sealed.delete(loginKey(uid));
       return found;
     },
-    session: (uid) => store.get<SessionRecord>(sessionKey(uid)),
+    session: (uid) => sealed.get<SessionRecord>(sessionKey(uid), context),
     async saveSession(uid, record, ttl) {
-      await store.set(sessionKey(uid), record, ms(ttl));
+      await sealed.set(sessionKey(uid), record, context, ms(ttl));
     },
     async removeSession(uid) {
-      await store.delete(sessionKey(uid));
+      await sealed.delete(sessionKey(uid));
     },
-    binding: (grantId) => store.get<GrantBinding>(grantKey(grantId)),
+    binding: (grantId) => sealed.get<GrantBinding>(grantKey(grantId), context),
     async saveBinding(grantId, binding, ttl) {
-      await store.set(grantKey(grantId), binding, ms(ttl));
+      await sealed.set(grantKey(grantId), binding, context, ms(ttl));
     },
     async removeBinding(grantId) {
-      await store.delete(grantKey(grantId));
+      await sealed.delete(grantKey(grantId));
     },
   };
 }

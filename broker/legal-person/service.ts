@@ -43,7 +43,9 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     async rememberNationalLogin(interactionUid, facts) {
       // Most people act for no company: nothing to keep for them unless this app asks. A legal-person
       // app later in the same session finds no record and asks the national platform again, silently.
-      if (facts.scope !== undefined && facts.identity.representations.length === 0 && !hasScope(facts.scope, legalPersonScope)) return false;
+      // Apps asking for electronic licences need the national access token later too (broker/licences).
+      const wantsLicences = facts.scope !== undefined && facts.scope.split(' ').some((s) => s.startsWith('licence:'));
+      if (facts.scope !== undefined && facts.identity.representations.length === 0 && !hasScope(facts.scope, legalPersonScope) && !wantsLicences) return false;
       await records.savePendingLogin(interactionUid, {
         accountId: facts.accountId,
         nationalSubject: facts.identity.person.nationalSubject,
@@ -101,6 +103,13 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
     },
 
     forgetSession: (sessionUid) => records.removeSession(sessionUid),
+
+    async nationalAccessOf(sessionUid, accountId) {
+      const record = await records.session(sessionUid);
+      if (!record || record.accountId !== accountId) return undefined;
+      if (record.nationalAccessTokenExpiresAt !== undefined && record.nationalAccessTokenExpiresAt <= nowSeconds()) return undefined;
+      return { accessToken: record.nationalAccessToken, nationalSubject: record.nationalSubject };
+    },
 
     async optionsFor(sessionUid, accountId) {
       const record = await records.session(sessionUid);

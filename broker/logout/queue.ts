@@ -279,7 +279,7 @@ export function createDeliveryQueue(options: DeliveryQueueOptions): DeliveryQueu
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await Promise.allSettled([...inFlight.values()]);
+      await Promise.allSettled(inFlight.values());
     },
     async pending() {
       const ids = await store.members(pendingSet);

@@ -7,6 +7,8 @@ import { nameKey, normalisedName, problem } from './checks.ts';
 import type { MemberContext } from './context.ts';
 import { RegistryError, RegistryErrorCode } from './errors.ts';
 import { checkAppInput, usesSecret, type AppInput } from './policy.ts';
+import { assertMayGrantScopes } from './purposes.ts';
+import { describeHolder } from './client-ids.ts';
 import type { Actor, MemberApp } from './types.ts';
 import { appView, type AppView, type RegisteredApp } from './views.ts';
 
@@ -22,7 +24,7 @@ export interface AppOperations {
   removeApp(actor: Actor, clientId: unknown): Promise<AppView>;
 }
 
-export function createAppOperations({ store, records, mode, issuer, configured, clientIds, takeClientId, now, record, existingApp, cityFor, issueKey }: MemberContext): AppOperations {
+export function createAppOperations({ store, records, mode, issuer, configured, clientIds, takeClientId, verifySector, now, record, existingApp, cityFor, issueKey }: MemberContext): AppOperations {
   async function setStatus(actor: Actor, clientIdInput: unknown, status: MemberApp['status']): Promise<AppView> {
     const app = await existingApp(actor, clientIdInput);
     if (app.status === status) return appView(app);
@@ -36,10 +38,12 @@ export function createAppOperations({ store, records, mode, issuer, configured, 
       const { value, problems } = checkAppInput(input, { mode, allowFirstParty: true });
       if (!value) throw RegistryError.of(problems);
       const city = await cityFor(actor, value.city);
+      assertMayGrantScopes(actor, value.scope.split(' '), `an app of city ${city.code}`);
+      await verifySector(value);
       const clientId = value.client_id ?? `${city.code}-${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
-      if (value.client_id !== undefined && (await records.app(clientId, { fresh: true }))) {
-        throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken by a member app`);
-      }
+      // Refused early when plainly taken; taken atomically below, just before the write.
+      const holder = value.client_id === undefined ? undefined : await clientIds.holderOf(clientId);
+      if (holder) throw problem(RegistryErrorCode.appExists, 'client_id', `client_id "${clientId}" is taken by ${describeHolder(holder)}; app, service, configured and internal client ids share one namespace`);
       const sameName = (name: string) => nameKey(name) === nameKey(value.name);
       const existing = await records.appsOf(city.code);
       if (existing.some((a) => sameName(a.name)) || [...configured.values()].some((c) => c.city === city.code && sameName(c.client_name ?? c.client_id))) {

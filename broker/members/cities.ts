@@ -3,12 +3,14 @@
  * and show (with their apps, configured clients included).
  */
 import type { SeedCity } from '../../config/cities.ts';
+import { memberCityCodeProblem } from '../../config/divisions.ts';
 import { isDivisionCode, provinceOf } from '../identity/identifiers.ts';
 import { assertProvince } from './actors.ts';
 import { problem, whereCity } from './checks.ts';
 import type { MemberContext } from './context.ts';
 import { RegistryError, RegistryErrorCode, type Problem } from './errors.ts';
 import { appScopes, defaultRegistrationScopes, isPrintable } from './policy.ts';
+import { assertMayGrantScopes } from './purposes.ts';
 import type { Actor, MemberCity } from './types.ts';
 import { appView, configuredView, type CitySummary, type CityView } from './views.ts';
 
@@ -64,7 +66,9 @@ export function createCityOperations({ records, configured, now, record, cityFor
     async addCity(actor, input) {
       const problems: Problem[] = [];
       const code = typeof input.code === 'string' ? input.code : '';
-      if (!isDivisionCode(code)) problems.push({ field: 'code', code: RegistryErrorCode.invalidDivisionCode, message: `"${String(input.code ?? '')}" is not a valid 6-digit GB/T 2260 division code` });
+      // A real GB/T 2260 division, in a province with an adapter (config/divisions.ts).
+      const codeProblem = isDivisionCode(code) ? memberCityCodeProblem(code) : `"${String(input.code ?? '')}" is not a valid 6-digit GB/T 2260 division code`;
+      if (codeProblem) problems.push({ field: 'code', code: RegistryErrorCode.invalidDivisionCode, message: codeProblem });
       const name = typeof input.name === 'string' ? input.name.trim() : '';
       if (name === '' || name.length > 64 || !isPrintable(name)) problems.push({ field: 'name', code: RegistryErrorCode.invalidRequest, message: 'required, 1-64 printable characters' });
       let scopes = [...defaultRegistrationScopes];
@@ -78,6 +82,7 @@ export function createCityOperations({ records, configured, now, record, cityFor
       }
       if (problems.length) throw RegistryError.of(problems);
       assertProvince(actor, provinceOf(code), `city ${code}`);
+      assertMayGrantScopes(actor, scopes, `the registration scopes of city ${code}`);
       if (await records.city(code)) throw problem(RegistryErrorCode.cityExists, 'code', `city ${code} is already a member`);
       const at = now();
       const city: MemberCity = { code, name, province: provinceOf(code), registration_scopes: scopes, source: 'operator', created_at: at, updated_at: at, revision: 1 };

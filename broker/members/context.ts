@@ -10,7 +10,9 @@ import { serviceClientOwner } from '../resources/records.ts';
 import { assertProvince } from './actors.ts';
 import { checkClientId, checkCode, problem } from './checks.ts';
 import { createClientIdNamespace, describeHolder, type ClientIdHolder, type ClientIdNamespace } from './client-ids.ts';
-import { RegistryErrorCode } from './errors.ts';
+import { RegistryError, RegistryErrorCode } from './errors.ts';
+import { verifySectorIdentifier } from './redirect-uris.ts';
+import { createGuardedFetch, type GuardedFetch } from '../platform/http/outbound.ts';
 import { createMemberRecords, type MemberRecords } from './records.ts';
 import { createSecretVerifier, generateSecret, type SecretKey, type SecretVerifier } from './secrets.ts';
 import type { Actor, AuditAction, AuditEntry, MemberApp, MemberCity } from './types.ts';
@@ -32,6 +34,8 @@ export interface MemberRegistryOptions {
   readonly registrationPath?: string;
   /** Key of the stored secrets' keyed hashes (members/secrets.ts); without it, scrypt. */
   readonly secretKey?: SecretKey;
+  /** How `sector_identifier_uri` is fetched; default the outbound-URL guard (platform/http/outbound.ts). */
+  readonly sectorFetch?: GuardedFetch;
 }
 
 export interface MemberContext {
@@ -46,6 +50,8 @@ export interface MemberContext {
   readonly clientIds: ClientIdNamespace;
   /** Takes a client id for an app, or throws `app_exists` naming who holds it. */
   takeClientId(clientId: string, field?: string): Promise<void>;
+  /** OIDC Core 8.1: throws `invalid_app_metadata` unless `sector_identifier_uri` lists every redirect URI. */
+  verifySector(app: { readonly sector_identifier_uri?: string; readonly redirect_uris: readonly string[] }): Promise<void>;
   now(): string;
   /** Appends an entry to the audit trail. */
   record(actor: Actor, action: AuditAction, target: AuditEntry['target'], where: { city?: string; province?: string }, before?: unknown, after?: unknown): Promise<AuditEntry>;
@@ -71,6 +77,7 @@ export function createMemberContext(options: MemberRegistryOptions): MemberConte
       return service === undefined ? undefined : { kind: 'service', ref: service };
     },
   });
+  let sectorFetch = options.sectorFetch;
   return {
     options,
     store,
@@ -83,6 +90,12 @@ export function createMemberContext(options: MemberRegistryOptions): MemberConte
     async takeClientId(clientId, field = 'client_id') {
       const result = await clientIds.take(clientId, { kind: 'app', ref: clientId });
       if (!result.taken) throw problem(RegistryErrorCode.appExists, field, `client_id "${clientId}" is taken by ${describeHolder(result.holder)}; app, service, configured and internal client ids share one namespace`);
+    },
+    async verifySector(app) {
+      if (app.sector_identifier_uri === undefined) return;
+      sectorFetch ??= createGuardedFetch({ mode, timeoutMs: 5_000 });
+      const refused = await verifySectorIdentifier(app.sector_identifier_uri, app.redirect_uris, mode, sectorFetch);
+      if (refused) throw RegistryError.of([refused]);
     },
     now: () => new Date().toISOString(),
 

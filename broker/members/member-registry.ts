@@ -25,6 +25,8 @@ export interface MemberRegistry extends CityOperations, AppOperations, AuditOper
   readonly configuredClientIds: ReadonlySet<string>;
   /** The one client-id namespace (apps, services, configured, internal): resource servers take their ids in it. */
   readonly clientIds: ClientIdNamespace;
+  /** OIDC Core 8.1: throws unless the app's `sector_identifier_uri` lists every redirect URI. */
+  verifySector(app: { readonly sector_identifier_uri?: string; readonly redirect_uris: readonly string[] }): Promise<void>;
 }
 
 export function createMemberRegistry(options: MemberRegistryOptions): MemberRegistry {
@@ -35,6 +37,7 @@ export function createMemberRegistry(options: MemberRegistryOptions): MemberRegi
     mode: context.mode,
     configuredClientIds: new Set(context.configured.keys()),
     clientIds: context.clientIds,
+    verifySector: context.verifySector,
     ...createCityOperations(context),
     ...createAppOperations(context),
     ...createAuditOperations(context),

@@ -120,6 +120,12 @@ function memberCityPolicyOf(service: MemberRegistry) {
     if (!member) throw new errors.InvalidClientMetadata(`city ${city} is not a member of the federation`);
     const { value, problems } = checkAppInput(appInputOfMetadata(properties, city), { mode: service.mode, allowedScopes: member.registration_scopes, allowFirstParty: false });
     if (!value) throw toOidcError(RegistryError.of(problems));
+    try {
+      await service.verifySector(value);
+    } catch (error) {
+      if (error instanceof RegistryError) throw toOidcError(error);
+      throw error;
+    }
     // Last, once the request passes: a registration takes one use of a limited token (or is refused).
     if (iat) {
       const use = await service.useInitialAccessToken(iat.jti);
@@ -138,6 +144,8 @@ function memberCityPolicyOf(service: MemberRegistry) {
       response_types: ['code'],
       scope: value.scope,
       subject_type: 'pairwise',
+      ...(value.purposes ? { purposes: { ...value.purposes } } : {}),
+      ...(value.sector_identifier_uri ? { sector_identifier_uri: value.sector_identifier_uri } : {}),
     });
   };
 }

@@ -4,25 +4,28 @@
  *
  * - redirect URIs are matched exactly, so they are absolute URLs without fragment or wildcard;
  *   https, except loopback http in development;
- * - every redirect URI of an app shares one host: subjects are pairwise and oidc-provider derives
- *   the sector from that host (no `sector_identifier_uri` is accepted);
+ * - redirect URIs may span ports of one host and hosts of one organisation; beyond that the app
+ *   publishes a `sector_identifier_uri` listing them all (OIDC Core 8.1, redirect-uris.ts);
  * - post-logout and back-channel logout URIs follow the same URL rules;
- * - scopes come from the broker's list; `id_number` is an entitlement an operator grants;
+ * - scopes come from the broker's list; `id_number` is an entitlement a federation operator grants
+ *   (purposes.ts), and the app states a purpose per sensitive item;
  * - the token endpoint authenticates with `client_secret_basic`, `client_secret_post` or
  *   `private_key_jwt` (with `jwks_uri` or `jwks`).
  */
 import type { ClientMetadata } from 'oidc-provider';
 import { releaseScopes } from '../../adapters/scopes.ts';
+import { licenceScopes } from '../licences/types.ts';
 import type { Mode } from '../../config/defaults.ts';
 import { appUrlProblem } from '../../config/rules/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
 import { checkOutboundUrl, OutboundRefusal } from '../platform/http/outbound.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
 import { checkPurposes, type AppPurposes } from './purposes.ts';
+import { redirectHostProblem } from './redirect-uris.ts';
 import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
 
 /** Every scope the broker knows (the release scopes plus `offline_access`). */
-export const appScopes: readonly string[] = ['openid', 'offline_access', ...releaseScopes.filter((s) => s !== 'openid')];
+export const appScopes: readonly string[] = ['openid', 'offline_access', ...releaseScopes.filter((s) => s !== 'openid'), ...licenceScopes];
 export const tokenAuthMethods: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 export const defaultAppScope = 'openid profile';
 /** What a dynamically registered app of a city may ask for unless the city says otherwise: no ID numbers. */
@@ -153,14 +156,15 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
   if (new Set(redirectUris).size !== redirectUris.length) {
     problems.push({ field: 'redirect_uris', code: RegistryErrorCode.invalidRedirectUri, message: 'lists a URI twice' });
   }
-  const hosts = new Set(redirectUris.map((uri) => URL.canParse(uri) ? new URL(uri).host : uri));
-  if (hosts.size > 1) {
-    problems.push({
-      field: 'redirect_uris',
-      code: RegistryErrorCode.invalidRedirectUri,
-      message: `must all share one host (subjects are pairwise per host); got ${[...hosts].join(', ')}: register one app per host`,
-    });
+  let sectorUri: string | undefined;
+  if (input.sector_identifier_uri !== undefined) {
+    const problem = checkAppUrl(input.sector_identifier_uri, 'sector_identifier_uri', mode, RegistryErrorCode.invalidAppMetadata);
+    if (problem) problems.push(problem);
+    else sectorUri = input.sector_identifier_uri as string;
   }
+  // OIDC Core 8.1: hostnames (not ports) are sectors; several organisations need a sector_identifier_uri (redirect-uris.ts).
+  const hostProblem = redirectHostProblem(redirectUris, input.sector_identifier_uri === undefined ? undefined : String(input.sector_identifier_uri));
+  if (hostProblem) problems.push(hostProblem);
 
   const postLogout = stringList(input.post_logout_redirect_uris, 'post_logout_redirect_uris', problems, RegistryErrorCode.invalidRedirectUri);
   for (const uri of postLogout) {
@@ -196,7 +200,7 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
   }
 
   // URLs the broker fetches must not point inside (broker/platform/http/outbound.ts); scheme problems are reported above.
-  for (const field of ['backchannel_logout_uri', 'jwks_uri'] as const) {
+  for (const field of ['backchannel_logout_uri', 'jwks_uri', 'sector_identifier_uri'] as const) {
     const refusal = typeof input[field] === 'string' ? checkOutboundUrl(input[field], mode) : undefined;
     if (refusal?.code === OutboundRefusal.address) problems.push({ field, code: RegistryErrorCode.invalidAppMetadata, message: `"${input[field]}" ${refusal.message}` });
   }
@@ -313,5 +317,6 @@ export function clientMetadataOfApp(app: MemberApp): ClientMetadata {
     scope: app.scope,
     city: app.city,
     first_party: app.first_party,
+    ...(app.purposes ? { purposes: { ...app.purposes } } : {}),
   } as ClientMetadata;
 }

@@ -4,14 +4,15 @@
  * read by the consent page through `appPurposes`. Granting the `id_number` scope itself is a
  * federation decision (`assertMayGrantScopes`).
  */
+import { licenceScopes } from '../licences/types.ts';
 import type { Actor } from './types.ts';
 import { RegistryError, RegistryErrorCode, type Problem } from './errors.ts';
 import type { MemberRecords } from './records.ts';
 
 /** Scopes that release a sensitive item: the ID number, the phone, the company (credit code). */
-export const sensitiveScopes: readonly string[] = ['id_number', 'phone', 'legal_person'];
-/** Scopes only a federation operator may grant to an app or to a city's registrations. */
-export const federationScopes: readonly string[] = ['id_number'];
+export const sensitiveScopes: readonly string[] = ['id_number', 'phone', 'legal_person', ...licenceScopes];
+/** Scopes only a federation operator may grant to an app or to a city's registrations (electronic licences too). */
+export const federationScopes: readonly string[] = ['id_number', ...licenceScopes];
 
 /** What an app stated, per sensitive scope: `{ id_number: "办理公积金提取时核验身份" }`. */
 export type AppPurposes = Readonly<Record<string, string>>;

@@ -72,7 +72,7 @@ export interface NationalPlatformOptions {
   readonly logger: Logger;
 }
 
-const scope = 'openid profile phone id_number entities';
+const scope = 'openid profile phone id_number entities licences';
 
 /** A time-out or abort, of the call itself or of what it wrapped. */
 function isTimeout(error: unknown): boolean {

@@ -18,9 +18,10 @@ import type { LegalPersons } from '../legal-person/index.ts';
 import { isLegalPersonSubject, legalPersonSubjectProperty } from '../release/legal-person.ts';
 import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
+import { licenceScopes } from '../licences/types.ts';
 import { carrySensitiveConsent, isPurposes, isSensitive } from '../release/sensitive.ts';
 
-export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person'] as const;
+export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person', ...licenceScopes] as const;
 
 /** A configured client in oidc-provider's metadata terms. */
 export function clientMetadataOf(client: ConfiguredClient): ClientMetadata {

@@ -17,6 +17,8 @@ export interface HealthOptions {
   readonly storeTimeoutMs: number;
   /** Where the probes answer (`routes.healthz`, `routes.readyz` in config/defaults.ts). */
   readonly paths: { readonly liveness: string; readonly readiness: string };
+  /** In development mode /readyz says so (`"mode": "development"`), so no one mistakes the node for a deployment. */
+  readonly mode?: 'development' | 'production';
 }
 
 export interface Health {
@@ -62,7 +64,7 @@ export function createHealth(options: HealthOptions): Health {
       }
       try {
         await within(options.store.ping(), timeoutMs);
-        ctx.body = { status: 'ready' };
+        ctx.body = { status: 'ready', ...(options.mode === 'development' ? { mode: 'development' } : {}) };
       } catch {
         ctx.status = 503;
         ctx.body = { status: 'unavailable', reason: ErrorCode.storeUnavailable };

@@ -5,14 +5,17 @@
  * a refused or withdrawn item is a rejected scope, which refresh and userinfo filter out.
  */
 import type { Client, Grant } from 'oidc-provider';
+import { licenceLabels, licenceScopes, type LicenceScope } from '../licences/types.ts';
 
-export const sensitiveScopes = ['id_number', 'phone', 'legal_person'] as const;
-export type SensitiveScope = (typeof sensitiveScopes)[number];
+/** Each electronic licence (`licence:<type>`, broker/licences) is a sensitive item of its own. */
+export const sensitiveScopes = ['id_number', 'phone', 'legal_person', ...licenceScopes] as const;
+export type SensitiveScope = 'id_number' | 'phone' | 'legal_person' | LicenceScope;
 
 export const sensitiveLabels: Record<SensitiveScope, { readonly zh: string; readonly en: string }> = {
   id_number: { zh: '证件类型和证件号码（身份证号）', en: 'document type and number (ID number)' },
   phone: { zh: '手机号码', en: 'mobile phone number' },
   legal_person: { zh: '您所代表的企业信息，含统一社会信用代码', en: 'the company you act for, with its unified social credit code' },
+  ...licenceLabels,
 };
 
 export function isSensitive(scope: string): scope is SensitiveScope {

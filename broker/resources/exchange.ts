@@ -1,7 +1,8 @@
 /**
  * Token exchange (RFC 8693) for "异地受理，属地办理": a service holding a person's access token for
  * its own resource exchanges it for a token to another province's service, which then sees who
- * acts (`act`) and for whom (`sub`, pairwise for its own province).
+ * acts (`act`) and for whom (`sub`: pairwise for the pair of provinces, since the calling service
+ * can read the token too; within one province, the province's own).
  *
  * One step per check, in the order they run:
  * 1. the request: token types, one target, no actor token;
@@ -17,6 +18,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { levelOfAcr } from '../identity/assurance.ts';
+import { cityOf } from '../release/sectors.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { AuditTrail } from './audit.ts';
@@ -47,8 +49,8 @@ export interface ExchangeOptions {
   readonly audit: AuditTrail;
   readonly logger: Logger;
   readonly resolveToken: ResolveAccessToken;
-  /** Pairwise `sub` of an account in the province of a member city. */
-  readonly subjectIn: (accountId: string, city: string) => string;
+  /** `sub` of an account in a token for a resource of `city` held by a client of `clientCity` (servers.ts). */
+  readonly subjectIn: (accountId: string, city: string, clientCity: string | undefined) => string;
   /** Whether the app a token was issued to may still use it (not suspended). */
   readonly isClientActive: (provider: Provider, clientId: string) => Promise<boolean>;
   /** Whether a grant, and every grant it was exchanged from, still stands. */
@@ -176,7 +178,8 @@ export function registerTokenExchange(provider: Provider, options: ExchangeOptio
       accessTokenTTL: ttl,
     });
     claimsFor.set(token, {
-      sub: subjectIn(subject.accountId, target.city),
+      // Issued to the calling service: across provinces a sub of its own, never the target province's (no linkage).
+      sub: subjectIn(subject.accountId, target.city, cityOf(caller)),
       ...(subject.acr ? { acr: subject.acr } : {}),
       ...(subject.authTime ? { auth_time: subject.authTime } : {}),
       act,

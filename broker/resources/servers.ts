@@ -6,8 +6,9 @@
  *
  * Policy, in short:
  * - an app gets a token for a resource only when the resource lists the app (else `invalid_target`);
- * - a resource token's `sub` is pairwise for the province of the resource's city, and it carries
- *   `acr` and `auth_time` (RFC 9068 §2.2.1);
+ * - a resource token's `sub` is pairwise for the province of the resource's city when the app is of
+ *   that province too, else pairwise for that pair of provinces (no cross-province linkage); it
+ *   carries `acr` and `auth_time` (RFC 9068 §2.2.1); an app introspecting its own token sees its own `sub`;
  * - a token may be introspected by the app it was issued to, or by the service it is for (with the
  *   service's own client); never by another app. Tokens of suspended apps, of revoked grants, and
  *   tokens exchanged from those, answer `active: false` at once.
@@ -22,7 +23,7 @@ import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type AdapterFactory, type AdapterPayload, type Client, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Logger } from '../platform/log.ts';
-import { sectorOfCity } from '../release/sectors.ts';
+import { cityOf, sectorOfCity } from '../release/sectors.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { pairwiseSubject, type Derive } from '../identity/subjects.ts';
 import { createAuditTrail } from './audit.ts';
@@ -112,7 +113,18 @@ export function createResourceServers(options: ResourceServersOptions): Resource
   const claimsFor = new WeakMap<object, ResourceTokenClaims>();
   // Registry records already read in this request (getResourceServerInfo, then the token's claims).
   const seen = new WeakMap<object, Map<string, ResourceServerRecord>>();
-  const subjectIn = (accountId: string, city: string) => pairwiseSubject(derive, sectorOfCity(city), accountId);
+  /**
+   * The `sub` of a token for a resource of `city` held by a client of `clientCity`. Both in one
+   * province: the province's pairwise `sub`. Across provinces the token is readable by a client
+   * of the other province (a JWT, or its own introspection), so it carries neither province's
+   * `sub` but one of its own for that pair of provinces: no client can link a person across
+   * provinces with it (issue 12, item 12).
+   */
+  const subjectIn = (accountId: string, city: string, clientCity: string | undefined) => {
+    const sector = sectorOfCity(city);
+    const clientSector = sectorOfCity(clientCity);
+    return pairwiseSubject(derive, sector === clientSector ? sector : `${sector}<-${clientSector}`, accountId);
+  };
 
   async function recordFor(ctx: KoaContextWithOIDC | undefined, identifier: string): Promise<ResourceServerRecord | undefined> {
     const cached = ctx ? seen.get(ctx)?.get(identifier) : undefined;
@@ -188,7 +200,12 @@ export function createResourceServers(options: ResourceServersOptions): Resource
       const { grantId, accountId, gty } = token as { grantId?: string; accountId?: string; gty?: string };
       const exchanged = typeof gty === 'string' && gty.split(' ').includes('token_exchange');
       if (exchanged && grantId && accountId && !(await lineageStands(ctx.oidc.provider, grantId, accountId))) return refused('grant_revoked');
-      if (token.clientId === caller) return true;
+      if (token.clientId === caller) {
+        // Its own token: the `sub` oidc-provider puts is the caller's own; the resource's (extra) must not replace it.
+        const extra = (token as { extra?: Record<string, unknown> }).extra;
+        if (extra && 'sub' in extra) delete extra.sub;
+        return true;
+      }
       const service = await records.byServiceClient(caller);
       if (service && audienceList((token as { aud?: string | string[] }).aud).includes(service.identifier)) return true;
       return refused('not_audience');
@@ -207,7 +224,7 @@ export function createResourceServers(options: ResourceServersOptions): Resource
       const identifier = typeof aud === 'string' ? aud : undefined;
       if (identifier && token.accountId) {
         const record = await recordFor(ctx, identifier);
-        if (record) claims.sub = subjectIn(token.accountId, record.city);
+        if (record) claims.sub = subjectIn(token.accountId, record.city, cityOf(ctx.oidc.client));
       }
       return Object.keys(claims).length ? { ...claims } : undefined;
     },

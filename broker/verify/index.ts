@@ -11,3 +11,6 @@ export { requireToken } from './middleware.ts';
 export type { RefusalLogger, RequireTokenOptions, TokenState } from './middleware.ts';
 export { TokenError, TokenErrorCode, isTokenError } from './errors.ts';
 export type { BearerError } from './errors.ts';
+export { createLicenceVerifier } from './licences.ts';
+export type { LicenceChecks, LicenceHolder, LicenceVerifier, LicenceVerifierOptions, VerifiedLicence } from './licences.ts';
+export { LicenceError, LicenceErrorCode, isLicenceError } from './licence-errors.ts';

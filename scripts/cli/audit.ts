@@ -1,6 +1,7 @@
 /**
  * The audit trail for operators: `npm run audit -- <command>`, with the broker's configuration
- * (TONGBAN_CONFIG, TONGBAN_* variables).
+ * (TONGBAN_CONFIG, TONGBAN_* variables; with none of them, that of `npm start`:
+ * scripts/cli/configuration.ts).
  *
  *   verify            checks the whole chain and its signed checkpoints
  *   list [--json] [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
@@ -12,7 +13,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { TongbanConfig } from '../../config/defaults.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError } from '../../config/load.ts';
+import { configurationLine, loadProgramConfig } from './configuration.ts';
 import { auditEntryTypes, openAuditTrail, type AuditEntry, type AuditEntryType } from '../../broker/audit/index.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
@@ -50,7 +52,9 @@ async function main(): Promise<number> {
   }
   let config: TongbanConfig;
   try {
-    config = loadConfig();
+    const loaded = loadProgramConfig(process.env, 'cli');
+    config = loaded.config;
+    process.stderr.write(configurationLine('audit', config, loaded.source));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

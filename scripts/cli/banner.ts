@@ -8,7 +8,8 @@ export function developmentBanner(config: TongbanConfig): string | undefined {
   return `${line}
 !!  tongban runs in DEVELOPMENT mode: signing and cookie keys are generated and kept in
 !!  the store (${config.store}), http loopback URLs are accepted.
-!!  Never expose this broker. Production: TONGBAN_MODE=production with real keys and https.
+!!  Chosen explicitly (mode: development); every page and /readyz say so. Never expose
+!!  this broker. Production: TONGBAN_MODE=production with real keys and https.
 ${line}
 `;
 }

@@ -1,15 +1,19 @@
 /**
- * Starts one broker node from configuration (config file via TONGBAN_CONFIG, TONGBAN_* variables).
+ * Starts one broker node from configuration (config file via TONGBAN_CONFIG, TONGBAN_* variables),
+ * and names it on stderr (scripts/cli/configuration.ts, the rule the operator CLIs share).
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then exit.
  */
 import { createBroker } from '../../broker/broker.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError } from '../../config/load.ts';
 import { developmentBanner } from './banner.ts';
+import { configurationLine, loadProgramConfig } from './configuration.ts';
 
 async function main(): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    const loaded = loadProgramConfig(process.env, 'broker');
+    config = loaded.config;
+    process.stderr.write(configurationLine('broker', config, loaded.source));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,6 +1,7 @@
 /**
  * Operator CLI for member cities, their apps and the admin API's operators. It works directly on
- * the configured store (TONGBAN_CONFIG / TONGBAN_STORE / TONGBAN_STORE_NAMESPACE), so running
+ * the store of the broker it manages (scripts/cli/configuration.ts: TONGBAN_CONFIG; without it and
+ * without TONGBAN_MODE / TONGBAN_STORE, the config/demo.json of `npm start`), so running
  * brokers see every change within a second, without a restart. See docs/operators.md.
  */
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { seedCities } from '../../config/cities.ts';
 import { tunables } from '../../config/defaults.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError } from '../../config/load.ts';
+import { configurationLine, loadProgramConfig, storeText } from './configuration.ts';
+import { alignedTable } from './display-width.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createLogger } from '../../broker/platform/log.ts';
 import { isStoreUnavailable, guardStore } from '../../broker/platform/storage/guard.ts';
@@ -31,7 +34,7 @@ const usage = `usage: npm run --silent cities -- <command> [options] [--json]
            [--post-logout-redirect-uri <uri>...] [--backchannel-logout-uri <uri>]
            [--auth-method client_secret_basic|client_secret_post|private_key_jwt]
            [--jwks-uri <uri> | --jwks <file>] [--grant refresh_token] [--scope "<scopes>"]
-           [--first-party] [--client-id <id>]
+           [--first-party] [--client-id <id>] [--purpose <item>=<why>...] [--sector-identifier-uri <uri>]
   suspend <client_id> | resume <client_id> | rotate-secret <client_id> | remove <client_id>
   app <client_id>                        one app
   audit [--city <code>] [--limit <n>]    the audit trail, newest first
@@ -99,10 +102,8 @@ function actorText(actor: Actor): string {
   }
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length)).join('  ').trimEnd()).join('\n');
-}
+/** Aligned columns; Chinese names are two columns wide per character. */
+const table = (rows: string[][]): string => alignedTable(rows);
 
 interface Output {
   /** Printed as JSON (always, or with --json). */
@@ -160,7 +161,11 @@ const commands: Record<string, Command> = {
       grant: { type: 'string', multiple: true },
       scope: { type: 'string' },
       'first-party': { type: 'boolean' },
+      purpose: { type: 'string', multiple: true },
+      'sector-identifier-uri': { type: 'string' },
     }, 0);
+    // --purpose id_number=办理公积金提取时核验身份: the purpose stated per sensitive item (shown on the consent page).
+    const purposes = values.purpose ? Object.fromEntries((list(values, 'purpose') ?? []).map((p) => [p.slice(0, Math.max(0, p.indexOf('='))) || p, p.includes('=') ? p.slice(p.indexOf('=') + 1) : ''])) : undefined;
     const registered = await service.registerApp(actor, {
       ...(values['client-id'] !== undefined ? { client_id: str(values, 'client-id') } : {}),
       city: str(values, 'city'),
@@ -174,6 +179,8 @@ const commands: Record<string, Command> = {
       ...(values.grant ? { grant_types: list(values, 'grant') } : {}),
       ...(values.scope !== undefined ? { scope: str(values, 'scope') } : {}),
       ...(values['first-party'] ? { first_party: true } : {}),
+      ...(purposes ? { purposes } : {}),
+      ...(values['sector-identifier-uri'] !== undefined ? { sector_identifier_uri: str(values, 'sector-identifier-uri') } : {}),
     });
     return { json: registered };
   },
@@ -306,7 +313,10 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
 
   let config;
   try {
-    config = loadConfig({ env: io.env });
+    // The configuration of the broker this CLI manages (scripts/cli/configuration.ts), named on stderr.
+    const loaded = loadProgramConfig(io.env, 'cli');
+    config = loaded.config;
+    io.stderr(configurationLine('cities', config, loaded.source));
   } catch (error) {
     if (error instanceof ConfigError) return fail('config_invalid', error.message);
     throw error;
@@ -316,7 +326,7 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
   try {
     store = guardStore(await createStore(config.store, { namespace: config.storeNamespace, logger }), logger);
   } catch (error) {
-    return fail('store_unavailable', `cannot open the store ${config.store.replace(/\/\/[^@/]*@/, '//…@')}: ${(error as Error).message}`);
+    return fail('store_unavailable', `cannot open the store ${storeText(config.store)}: ${(error as Error).message}`);
   }
   // The brokers' key for stored secrets: apps and operators registered here get the keyed hash too.
   let secretKey;

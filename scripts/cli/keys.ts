@@ -1,6 +1,7 @@
 /**
  * Signing key rotation for operators: `npm run keys -- <command>`, with the broker's configuration
- * (TONGBAN_CONFIG, TONGBAN_* variables). Works on the key ring the nodes read: the store in
+ * (TONGBAN_CONFIG, TONGBAN_* variables; with none of them, that of `npm start`:
+ * scripts/cli/configuration.ts). Works on the key ring the nodes read: the store in
  * development, the signing keys file (keys.signingKeysFile) in production.
  *
  *   list                 generations, their state and kids, and when a previous one may be retired
@@ -16,7 +17,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { TongbanConfig } from '../../config/defaults.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError } from '../../config/load.ts';
+import { configurationLine, loadProgramConfig } from './configuration.ts';
 import { describeRing, KeyRotationRefused, keysUsage, runKeysCommand, type KeyRing, type RotationPolicy } from '../../broker/oidc/key-ring.ts';
 import { keyRingSourceOf, rotationPolicyOf } from '../../broker/oidc/keys.ts';
 import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
@@ -49,7 +51,9 @@ async function main(): Promise<number> {
   }
   let config: TongbanConfig;
   try {
-    config = loadConfig();
+    const loaded = loadProgramConfig(process.env, 'cli');
+    config = loaded.config;
+    process.stderr.write(configurationLine('keys', config, loaded.source));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -3,13 +3,15 @@
  * simulator (:3100), the broker (:3000) and a demo portal of 杭州 (:3200).
  *
  * Ports and URLs: TONGBAN_* for the broker (see config/defaults.ts), SIMULATOR_PORT for the
- * simulator, PORTAL_PORT for the portal. A config file (TONGBAN_CONFIG) replaces config/demo.json.
+ * simulator, PORTAL_PORT for the portal. A config file (TONGBAN_CONFIG) replaces config/demo.json;
+ * the operator CLIs follow the same rule (scripts/cli/configuration.ts), so they see this broker.
  */
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { createBroker, type Broker } from '../../broker/broker.ts';
 import { routes } from '../../config/defaults.ts';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { developmentBanner } from '../cli/banner.ts';
+import { configSourceOf, configurationLine, loadProgramConfig } from '../cli/configuration.ts';
 import { createDemoPortal, type DemoPortal } from './demo-portal/index.ts';
 import { createDemoService, demoHousingFundResource, housingFundScope, type DemoService } from './demo-service/index.ts';
 import { demoAccounts, demoPassword, type NationalSimulator } from './simulator/index.ts';
@@ -24,7 +26,7 @@ export interface Demo {
 }
 
 export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<Demo> {
-  const file = env.TONGBAN_CONFIG ?? fileURLToPath(new URL('../../config/demo.json', import.meta.url));
+  const file = configSourceOf(env, 'demo').file ?? '';
   const portalPort = Number(env.PORTAL_PORT ?? 3200);
   const portalUrl = `http://127.0.0.1:${portalPort}`;
   const servicePort = Number(env.DEMO_SERVICE_PORT ?? 3300);
@@ -84,8 +86,10 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
 }
 
 async function main(): Promise<void> {
-  const banner = developmentBanner(loadConfig({ file: process.env.TONGBAN_CONFIG ?? fileURLToPath(new URL('../../config/demo.json', import.meta.url)) }));
+  const { config, source } = loadProgramConfig(process.env, 'demo');
+  const banner = developmentBanner(config);
   if (banner) process.stderr.write(banner);
+  process.stderr.write(configurationLine('demo', config, source));
   const demo = await startDemo();
   console.log(`
   通办 tongban demo

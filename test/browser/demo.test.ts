@@ -35,6 +35,7 @@ describe('demo in a real browser', function () {
       }],
     }));
     demo = await startDemo({
+      TONGBAN_MODE: 'development',
       TONGBAN_CONFIG: configFile,
       TONGBAN_ISSUER: `http://127.0.0.1:${brokerPort}`,
       TONGBAN_PORT: String(brokerPort),

@@ -245,6 +245,7 @@ for (const backend of backends) {
       await store.sweep();
       assert.equal((await trail.verify()).ok, true);
       assert.equal(await store.logLength('kept'), 11);
+      if (backend.name === 'redis') assert.equal(await withRedis((client) => client.pTTL(`${namespace}:l:kept`)), -1, 'no TTL on the Redis list');
     });
 
     it('lets exactly one of two racing appends take a position', async () => {

@@ -184,6 +184,32 @@ describe('admin API', function () {
       assert.equal(await auditSize(), entries);
       assert.equal((await call(federationKey, 'GET', `/admin/apps/${suzhouApp}`)).body.status, 'active');
     });
+
+    it('cannot take a Shanghai service\'s client id as its app, nor grant ID numbers (issue 12.3, 13.3)', async () => {
+      const { record } = await federation.broker.resources.records.register({ identifier: 'https://gjj.shanghai.example.gov.cn/admin-test', city: '310000', scopes: ['gjj:read'] }, { actor: 'test' });
+      const entries = await auditSize();
+      const hijack = await call(zhejiangKey, 'POST', '/admin/cities/330100/apps', { client_id: record.serviceClientId, name: '杭州冒名', redirect_uris: ['https://hijack.example.cn/cb'] });
+      assert.equal(hijack.status, 409, JSON.stringify(hijack.body));
+      assert.equal(hijack.body.error, 'app_exists');
+      assert.match(String(hijack.body.error_description), /resource service/);
+      const asConfigured = await call(zhejiangKey, 'POST', '/admin/cities/330100/apps', { client_id: 'shaoxing-config', name: '杭州冒名二', redirect_uris: ['https://hijack.example.cn/cb'] });
+      assert.equal(asConfigured.status, 409);
+      for (const [path, body] of [
+        ['/admin/cities/330100/apps', { name: '杭州身份核验', redirect_uris: ['https://idcheck.example.cn/cb'], scope: 'openid id_number' }],
+        ['/admin/cities', { code: '330422', name: '平湖市', registration_scopes: ['openid', 'id_number'] }],
+      ] as const) {
+        const refused = await call(zhejiangKey, 'POST', path, body);
+        assert.equal(refused.status, 403, JSON.stringify(refused.body));
+        assert.equal(refused.body.error, 'forbidden');
+        assert.match(String(refused.body.error_description), /federation decision/);
+      }
+      assert.equal(await auditSize(), entries, 'nothing written');
+      const granted = await call(federationKey, 'POST', '/admin/cities/330100/apps', {
+        name: '杭州身份核验', redirect_uris: ['https://idcheck.example.cn/cb'], scope: 'openid id_number', purposes: { id_number: '不动产登记核验身份' },
+      });
+      assert.equal(granted.status, 201, JSON.stringify(granted.body));
+      assert.deepEqual(granted.body.purposes, { id_number: '不动产登记核验身份' });
+    });
   });
 
   describe('bad input: 4xx JSON naming the problem, nothing written', () => {

@@ -25,7 +25,7 @@ describe('audit CLI', function auditCli() {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'tongban-audit-cli-'));
   const path = join(dir, 'store.sqlite');
-  const env = { ...process.env, TONGBAN_STORE: `sqlite:${path}`, TONGBAN_STORE_NAMESPACE: 'auditcli', TONGBAN_CONFIG: '' };
+  const env = { ...process.env, TONGBAN_MODE: 'development', TONGBAN_STORE: `sqlite:${path}`, TONGBAN_STORE_NAMESPACE: 'auditcli', TONGBAN_CONFIG: '' };
 
   const run = (...args: string[]): Promise<Run> => new Promise((done) => {
     execFile(process.execPath, ['--import', 'tsx', 'scripts/cli/audit.ts', ...args], { cwd: root, env, timeout: 30_000 }, (error, stdout, stderr) => {

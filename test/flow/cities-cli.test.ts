@@ -90,6 +90,8 @@ describe('cities CLI against a running broker', function () {
     env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // The CLI runs in the broker's mode, chosen explicitly like the broker's.
+      TONGBAN_MODE: 'development',
       TONGBAN_STORE: store,
       TONGBAN_STORE_NAMESPACE: 'cities',
       TONGBAN_ISSUER: federation.issuer,

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ConfiguredLegacySystem } from '../../config/defaults.ts';
 import { Browser } from '../support/browser.ts';
-import { startFederation, type Federation } from '../support/federation.ts';
+import { acceptConsent, startFederation, type Federation } from '../support/federation.ts';
 
 const unserved = 'http://127.0.0.1:9';
 const suzhouFund: ConfiguredLegacySystem = {
@@ -56,6 +56,7 @@ describe('Jiangsu legacy bridge (auth/login.do, auth/ticketValidate.do)', functi
     if (page.status === 200 && /name="password"/.test(page.body)) {
       page = await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt });
     }
+    page = await acceptConsent(browser, page, stopAt);
     assert.ok(page.location?.startsWith(unserved), `login did not reach the callback: ${page.status} ${page.url}`);
     return new URL(page.location!);
   }

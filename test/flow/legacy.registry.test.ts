@@ -108,7 +108,7 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
 describe('legacySystems configuration', () => {
   it('loads valid systems; loopback http callbacks only in development', () => {
     const local = { ...configured, callbackUrl: 'http://127.0.0.1:8080/sso/callback' };
-    const config = loadConfig({ env: {}, overrides: { legacySystems: [local, suzhou] } });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { legacySystems: [local, suzhou] } });
     assert.equal(config.legacySystems?.length, 2);
     assert.equal(config.ttl.legacyTicket, 60);
     const problems = problemsOf(() => loadConfig({
@@ -120,7 +120,7 @@ describe('legacySystems configuration', () => {
 
   it('reports every bad entry with its key, duplicates and the reserved bridge client ids', () => {
     const problems = problemsOf(() => loadConfig({
-      env: {},
+      env: { TONGBAN_MODE: 'development' },
       overrides: {
         legacySystems: [configured, { ...configured, name: 'again' }, { ...suzhou, province: 'anhui' }, { ...suzhou, servicePassword: '' }],
         clients: [{ client_id: 'tongban-legacy-zhejiang', city: '330000', redirect_uris: ['http://127.0.0.1:9/cb'] }],

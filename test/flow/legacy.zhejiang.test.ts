@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ConfiguredClient, ConfiguredLegacySystem } from '../../config/defaults.ts';
 import { revokeLegacyTokensForAccount } from '../../broker/legacy/index.ts';
+import { legacyReplayKey } from '../../broker/legacy/protocol.ts';
 import { accountIdOf, createDerive } from '../../broker/identity/subjects.ts';
 import { Browser } from '../support/browser.ts';
-import { login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { acceptConsent, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 import { startZhejiangLegacySystem, type ZhejiangLegacySystem } from '../fixtures/zhejiang-legacy-system.ts';
 
 const subjectSecret = 'legacy-zhejiang-test-subject-secret-0123456789';
@@ -88,6 +89,7 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     if (page.status === 200 && /name="password"/.test(page.body)) {
       page = await browser.submitForm(page.body, page.url, { username, password: 'tongban-demo' }, { stopAt });
     }
+    page = await acceptConsent(browser, page, stopAt);
     assert.ok(page.location?.startsWith(unserved), `legacy login did not reach the callback: ${page.status} ${page.url}`);
     return new URL(page.location!);
   }
@@ -125,6 +127,9 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     let page = await browser.follow(system.loginUrl(goto));
     assert.match(page.body, /name="password"/, 'the national login page is shown');
     page = await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: 'tongban-demo' });
+    // The ID number and phone need the person's separate consent for the legacy bridge too (issue 13).
+    assert.match(page.body, /name="sensitive" value="id_number"/);
+    page = await acceptConsent(browser, page);
     assert.equal(page.status, 200);
     assert.match(page.body, /登录成功/);
     assert.ok(page.history.some((url) => url.startsWith(`${federation.issuer}/legacy/return`)), 'the broker redeemed the code on its return route');
@@ -166,7 +171,7 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     const userinfo = await fetch(rp.config.serverMetadata().userinfo_endpoint!, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     assert.equal((await userinfo.json() as { userid: string }).userid, first);
     // SSO: the same browser reaches the legacy system with no national login on the way.
-    const page = await browser.follow(system.loginUrl('/'));
+    const page = await acceptConsent(browser, await browser.follow(system.loginUrl('/')));
     assert.match(page.body, /登录成功/);
     assert.ok(!page.history.some((url) => url.startsWith(federation.simulator.issuer)), 'no national login with a broker session');
     assert.equal(system.visits.at(-1)!.validation.userid, first);
@@ -198,7 +203,8 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     const validated = await simpleauth({ method: 'ticketValidation', ...signed, st: callback.searchParams.get('ticket')! });
     assert.equal(validated.json.result, '0');
     assert.equal(validated.json.username, undefined, 'no profile scope, no name');
-    const info = await simpleauth({ method: 'getUserInfo', ...signed, token: validated.json.token! });
+    // Every call signed afresh: the pair used for ticketValidation is spent (6007).
+    const info = await simpleauth({ method: 'getUserInfo', ...signedBy(hangzhouQueue.serviceCode, hangzhouQueue.servicePassword), token: validated.json.token! });
     assert.deepEqual(Object.keys(info.json).sort(), ['authlevel', 'errmsg', 'loginname', 'result', 'userType', 'userid']);
     assertNoPersonalData(info.text);
   });
@@ -306,7 +312,6 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
     it('a used sign is refused on every node sharing the store (the replay cache is in the store)', async () => {
       const captured = asNingbo();
       assert.equal((await simpleauth({ method: 'getUserInfo', ...captured, token })).json.result, '0');
-      const { legacyReplayKey } = await import('../../broker/legacy/protocol.ts');
       assert.equal(await federation.broker.store.claim(legacyReplayKey('zhejiang', captured.servicecode, captured.time, captured.sign), 60_000), false);
     });
 
@@ -373,6 +378,7 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
       };
       let step = await browser.follow(`${zj}/sso/usp.do?action=ssoLogin&servicecode=nb-tax`, { stopAt });
       step = await browser.submitForm(step.body, step.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt });
+      step = await acceptConsent(browser, step, stopAt);
       assert.ok(returnUrl);
       const stranger = await page(returnUrl, new Browser());
       assert.equal(stranger.status, 400);

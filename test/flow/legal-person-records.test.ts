@@ -9,6 +9,7 @@ import type { ConfiguredClient } from '../../config/defaults.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { Browser, type Page } from '../support/browser.ts';
 import { authorizationRequest, relyingParty, sessionUidOf, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from '../support/federation.ts';
+import { legalPersonRecordsOf } from '../support/sealed.ts';
 
 const portal: ConfiguredClient = {
   client_id: 'ningbo-portal',
@@ -48,13 +49,13 @@ describe('legal-person records of a login', function () {
     const first = await visit(browser, rp, 'openid profile', 'zhangsan');
     assert.ok(first.location?.startsWith(rp.redirectUri), `reached the portal: ${first.status} ${first.url}`);
     const sessionUid = await sessionUidOf(federation, browser);
-    assert.equal(await federation.store.get(`legal-person:session:${sessionUid}`), undefined);
+    assert.equal(await (await legalPersonRecordsOf(federation.store)).session(sessionUid), undefined);
 
     const second = await visit(browser, rp, 'openid profile legal_person');
     assert.ok(second.history.some((url) => url.startsWith(federation.simulator.url)), 'went by the national platform');
     assert.equal(second.status, 403);
     assert.match(second.body, /legal_person_none/);
-    const record = await federation.store.get<{ representations: unknown[] }>(`legal-person:session:${await sessionUidOf(federation, browser)}`);
+    const record = await (await legalPersonRecordsOf(federation.store)).session(await sessionUidOf(federation, browser));
     assert.deepEqual(record?.representations, []);
   });
 
@@ -62,7 +63,7 @@ describe('legal-person records of a login', function () {
     const browser = new Browser();
     const page = await visit(browser, rp, 'openid profile', 'lisi');
     assert.ok(page.location?.startsWith(rp.redirectUri), `reached the portal: ${page.status} ${page.url}`);
-    const record = await federation.store.get<{ representations: unknown[] }>(`legal-person:session:${await sessionUidOf(federation, browser)}`);
+    const record = await (await legalPersonRecordsOf(federation.store)).session(await sessionUidOf(federation, browser));
     assert.ok(record && record.representations.length > 0);
   });
 });

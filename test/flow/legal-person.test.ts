@@ -13,6 +13,7 @@ import { isTongbanError } from '../../broker/platform/errors.ts';
 import { demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { Browser, type Page } from '../support/browser.ts';
 import { authorizationRequest, relyingParty, sessionUidOf, startFederation, stopAtRedirectUri, type AuthorizationAttempt, type Federation, type RelyingParty } from '../support/federation.ts';
+import { legalPersonRecordsOf } from '../support/sealed.ts';
 
 const suzhou = demoCompanies.suzhou;
 const jiaxing = demoCompanies.jiaxing;
@@ -414,10 +415,11 @@ describe('legal-person mandates that change at the national platform', function 
     const { jiangsu } = parties;
     const browser = new Browser();
     const { tokens } = await loginAs(browser, jiangsu, 'lisi', jiaxing.creditCode);
-    const key = `legal-person:session:${await sessionUidOf(federation, browser)}`;
-    const record = await federation.store.get<Record<string, unknown>>(key);
+    const sessionUid = await sessionUidOf(federation, browser);
+    const records = await legalPersonRecordsOf(federation.store);
+    const record = await records.session(sessionUid);
     assert.ok(record && typeof record.nationalAccessToken === 'string');
-    await federation.store.set(key, { ...record, nationalAccessTokenExpiresAt: Math.floor(Date.now() / 1000) - 1 }, 60_000);
+    await records.saveSession(sessionUid, { ...record, nationalAccessTokenExpiresAt: Math.floor(Date.now() / 1000) - 1 }, 60);
 
     await assert.rejects(oidc.refreshTokenGrant(jiangsu.config, tokens.refresh_token!), refusedWith('invalid_grant', /can no longer be confirmed/));
     // prompt=none cannot go to the national platform.
@@ -469,7 +471,7 @@ describe('legal-person mandates that change at the national platform', function 
     const { tokens } = await loginAs(browser, jiangsu, 'lisi', jiaxing.creditCode);
     const sessionUid = await sessionUidOf(federation, browser);
     assert.equal(await federation.broker.singleLogout.endSessions([sessionUid], 'national'), 1);
-    assert.equal(await federation.store.get(`legal-person:session:${sessionUid}`), undefined, 'the national token is forgotten with the session');
+    assert.equal(await (await legalPersonRecordsOf(federation.store)).session(sessionUid), undefined, 'the national token is forgotten with the session');
     await assert.rejects(oidc.refreshTokenGrant(jiangsu.config, tokens.refresh_token!), refusedWith('invalid_grant'));
     await assert.rejects(federation.broker.legalPersons.checkActing({ sessionUid }), (error) => isTongbanError(error) && error.code === 'mandate_unverifiable');
   });

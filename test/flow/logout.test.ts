@@ -519,10 +519,10 @@ describe('single logout (end to end)', function () {
 
   describe('configuration of the delivery queue', () => {
     it('takes the logout settings and TONGBAN_LOGOUT_GIVE_UP_AFTER_SECONDS, and reports bad values', () => {
-      assert.equal(loadConfig({ env: {} }).logout.giveUpAfterSeconds, 86_400);
-      assert.equal(loadConfig({ env: { TONGBAN_LOGOUT_GIVE_UP_AFTER_SECONDS: '600' } }).logout.giveUpAfterSeconds, 600);
+      assert.equal(loadConfig({ env: { TONGBAN_MODE: 'development' } }).logout.giveUpAfterSeconds, 86_400);
+      assert.equal(loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_LOGOUT_GIVE_UP_AFTER_SECONDS: '600' } }).logout.giveUpAfterSeconds, 600);
       assert.throws(
-        () => loadConfig({ env: {}, overrides: { logout: { giveUpAfterSeconds: 0, firstRetryDelayMs: 5000, maxRetryDelayMs: 1000, pollIntervalMs: 1.5 } } }),
+        () => loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { logout: { giveUpAfterSeconds: 0, firstRetryDelayMs: 5000, maxRetryDelayMs: 1000, pollIntervalMs: 1.5 } } }),
         (error: unknown) => {
           assert.ok(error instanceof ConfigError);
           for (const key of ['logout.giveUpAfterSeconds', 'logout.maxRetryDelayMs', 'logout.pollIntervalMs']) {

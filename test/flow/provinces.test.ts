@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { Browser } from '../support/browser.ts';
-import { authorizationRequest, browse, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { acceptConsent, authorizationRequest, relyingParty, stopAtRedirectUri, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 import { startZhejiangLegacySystem, type ZhejiangLegacySystem } from '../fixtures/zhejiang-legacy-system.ts';
 
 const unserved = 'http://127.0.0.1:9';
@@ -67,15 +67,18 @@ describe('the same person through Shanghai, Zhejiang and a Zhejiang legacy syste
 
   async function portalLogin(browser: Browser, rp: RelyingParty): Promise<PortalLogin> {
     const attempt = await authorizationRequest(rp, { scope: allScopes });
-    const page = await browse(browser, rp, attempt, 'zhangsan');
+    const stopAt = stopAtRedirectUri(rp);
+    let page = await browser.follow(attempt.url, { stopAt });
+    // After a national login the last step starts at the simulator's login form; with SSO no step touches the simulator.
+    const sawNational = /name="password"/.test(page.body) || page.history.some((url) => url.startsWith(federation.simulator.issuer));
+    if (/name="password"/.test(page.body)) page = await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt });
+    page = await acceptConsent(browser, page, stopAt);
     assert.ok(page.location?.startsWith(rp.redirectUri), `login did not reach ${rp.clientId}: ${page.status} ${page.url}`);
     const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(page.location!), {
       pkceCodeVerifier: attempt.codeVerifier, expectedState: attempt.state, expectedNonce: attempt.nonce, idTokenExpected: true,
     });
     const idToken = tokens.claims()! as Record<string, unknown>;
     const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, String(idToken.sub)) as Record<string, unknown>;
-    // After a national login the last step starts at the simulator's login form; with SSO no step touches the simulator.
-    const sawNational = /name="password"/.test(page.body) || page.history.some((url) => url.startsWith(federation.simulator.issuer));
     return { sub: String(idToken.sub), idToken, userinfo, national: sawNational };
   }
 
@@ -83,6 +86,7 @@ describe('the same person through Shanghai, Zhejiang and a Zhejiang legacy syste
     let page = await browser.follow(system.loginUrl('https://gjj.jiaxing.example/'));
     const sawNational = /name="password"/.test(page.body);
     if (sawNational) page = await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: 'tongban-demo' });
+    page = await acceptConsent(browser, page);
     assert.match(page.body, /登录成功/);
     return { visit: system.visits.at(-1)!, national: sawNational || page.history.some((url) => url.startsWith(federation.simulator.issuer)) };
   }

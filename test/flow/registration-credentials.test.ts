@@ -48,7 +48,7 @@ describe('registration credentials', function () {
     dir = mkdtempSync(join(tmpdir(), 'tongban-creds-'));
     const store = `sqlite:${join(dir, 'tongban.sqlite')}`;
     federation = await startFederation({ clients: [], store, overrides: { storeNamespace: 'creds' } });
-    env = { PATH: process.env.PATH, HOME: process.env.HOME, TONGBAN_STORE: store, TONGBAN_STORE_NAMESPACE: 'creds', TONGBAN_ISSUER: federation.issuer };
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, TONGBAN_MODE: 'development', TONGBAN_STORE: store, TONGBAN_STORE_NAMESPACE: 'creds', TONGBAN_ISSUER: federation.issuer };
   });
   after(async () => {
     await federation?.stop();

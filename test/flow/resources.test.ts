@@ -310,13 +310,13 @@ describe('resource server registry', () => {
   });
 
   it('refuses a configuration file with a bad resources list, naming each key', () => {
-    assert.throws(() => loadConfig({ env: {}, overrides: { resources: [{ identifier: 'https://api.example.gov.cn/x', city: '999', scopes: [] }] } }), (error: unknown) => {
+    assert.throws(() => loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { resources: [{ identifier: 'https://api.example.gov.cn/x', city: '999', scopes: [] }] } }), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.ok(error.problems.some((p) => p.startsWith('resources[0].city')));
       assert.ok(error.problems.some((p) => p.startsWith('resources[0].scopes')));
       return true;
     });
-    assert.equal(loadConfig({ env: {}, overrides: { resources: [{ identifier: 'http://127.0.0.1:3300/api', city: '310000', scopes: ['gjj:read'] }] } }).resources?.length, 1);
+    assert.equal(loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { resources: [{ identifier: 'http://127.0.0.1:3300/api', city: '310000', scopes: ['gjj:read'] }] } }).resources?.length, 1);
   });
 
   it('registers, lists, updates routes, refuses a taken service client id, and audits each change', async () => {
@@ -355,7 +355,7 @@ describe('resource server registry', () => {
 describe('resource commands of the operator CLI (npm run cities -- resource ...)', function () {
   this.timeout(20_000);
   const dir = mkdtempSync(join(tmpdir(), 'tongban-resources-'));
-  const env = { TONGBAN_STORE: `sqlite:${join(dir, 'store.sqlite')}`, TONGBAN_STORE_NAMESPACE: 'resources' };
+  const env = { TONGBAN_MODE: 'development', TONGBAN_STORE: `sqlite:${join(dir, 'store.sqlite')}`, TONGBAN_STORE_NAMESPACE: 'resources' };
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -136,10 +136,13 @@ describe('token exchange across provinces (RFC 8693)', function () {
     assert.ok(claims.exp <= subject.exp!, 'never outlives the subject token');
     assert.notEqual(claims.sub, subject.sub);
 
-    // The sub is the one Shanghai's own portals know the person by.
+    // No cross-province linkage (issue 12 item 12): the Zhejiang service can read this token, so its sub is
+    // neither the one Shanghai's own portals know the person by nor Zhejiang's, but stable for the pair.
     const shanghai = await relyingParty(federation.issuer, { clientId: shanghaiPortal.client_id, clientSecret: shanghaiPortal.client_secret!, redirectUri: shanghaiPortal.redirect_uris[0]! });
     const { tokens } = await login(browser, shanghai, undefined, { scope: 'openid' });
-    assert.equal(claims.sub, tokens.claims()!.sub);
+    assert.notEqual(claims.sub, tokens.claims()!.sub, 'never the Shanghai portals\' sub');
+    const again = await exchange(services.zjFund, { subject_token: fundToken, resource: shFund });
+    assert.equal(decodeJwt(String(again.body.access_token)).sub, claims.sub, 'stable for the person');
 
     const entry = (await federation.broker.resources.audit.recent(20)).find((e) => e.event === 'token.exchanged');
     assert.ok(entry);
@@ -165,6 +168,33 @@ describe('token exchange across provinces (RFC 8693)', function () {
     assert.equal(introspection.body.sub, decodeJwt(String(viaJwt.body.access_token)).sub, 'the same Shanghai sub, whatever the format');
     // The Zhejiang service that asked may not read the token it passed on.
     assert.equal((await post(federation.issuer, '/token/introspection', services.zjFund, { token: String(body.access_token) })).body.active, false);
+  });
+
+  it('never lets a client read another province\'s sub of the person: JWT, own introspection, exchanged tokens (12.12)', async () => {
+    const shanghai = await relyingParty(federation.issuer, { clientId: shanghaiPortal.client_id, clientSecret: shanghaiPortal.client_secret!, redirectUri: shanghaiPortal.redirect_uris[0]! });
+    const shanghaiSub = (await login(browser, shanghai, undefined, { scope: 'openid' })).tokens.claims()!.sub;
+    const zhejiangSub = String(decodeJwt(fundToken).sub);
+    const seen: string[] = [];
+    // 1, 2: the JWT and the opaque token the Zhejiang services get from exchanges to Shanghai.
+    const jwt = await exchange(services.zjFund, { subject_token: fundToken, resource: shFund });
+    seen.push(String(decodeJwt(String(jwt.body.access_token)).sub));
+    const opaque = await exchange(services.zjSocial, { subject_token: socialToken, audience: shSocial });
+    // 3: the Zhejiang service introspecting the opaque token it holds sees its own province's sub only.
+    const own = await post(federation.issuer, '/token/introspection', services.zjSocial, { token: String(opaque.body.access_token) });
+    assert.equal(own.body.active, true, JSON.stringify(own.body));
+    assert.equal(own.body.sub, zhejiangSub, 'its own province\'s sub');
+    assert.equal(own.body.aud, shSocial);
+    seen.push(String(own.body.sub));
+    // 4: the Shanghai service introspecting: the pair's sub, the same as in the JWT.
+    const bySh = await post(federation.issuer, '/token/introspection', services.shSocial, { token: String(opaque.body.access_token) });
+    assert.equal(bySh.body.sub, seen[0], 'the Shanghai service knows the person by one sub, whatever the format');
+    seen.push(String(bySh.body.sub));
+    // 5: exchanged on to Jiangsu by the Shanghai service.
+    const onward = await exchange(services.shFund, { subject_token: String(jwt.body.access_token), resource: jsFund });
+    seen.push(String(decodeJwt(String(onward.body.access_token)).sub));
+    for (const sub of seen) assert.notEqual(sub, shanghaiSub, 'a client of Zhejiang or Jiangsu never reads the Shanghai sub');
+    assert.notEqual(seen[3], zhejiangSub);
+    assert.notEqual(seen[3], seen[0], 'Jiangsu has its own');
   });
 
   it('keeps the earlier actor nested when an exchanged token is exchanged again', async () => {

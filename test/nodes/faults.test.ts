@@ -56,7 +56,7 @@ describe('faults', function () {
     assert.deepEqual(await health.json(), { status: 'ok' });
     const ready = await fetch(`${federation.issuer}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready' });
+    assert.deepEqual(await ready.json(), { status: 'ready', mode: 'development' });
   });
 
   it('store unreachable: /readyz fails, requests get 503 pages or JSON, no crash, and it resumes by itself', async () => {

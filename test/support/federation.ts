@@ -62,7 +62,7 @@ export async function startFederation(options: FederationOptions): Promise<Feder
   const namespace = options.overrides?.storeNamespace ?? `t${Math.random().toString(36).slice(2, 10)}`;
   const store = await createStore(options.store ?? 'memory:', { namespace, logger });
   const config = loadConfig({
-    env: {},
+    env: { TONGBAN_MODE: 'development' },
     overrides: {
       issuer,
       listen: { host: '127.0.0.1', port },
@@ -148,6 +148,16 @@ export async function browse(browser: Browser, rp: RelyingParty, attempt: Author
     }
   }
   return page;
+}
+
+/**
+ * Accepts the broker's consent page as it stands (every sensitive item ticked), when that is the
+ * page: sensitive items need the person's separate consent, first-party apps and legacy bridges
+ * included (issue 13), so flows that only pass through consent submit it here.
+ */
+export async function acceptConsent(browser: Browser, page: Page, stopAt?: (url: URL) => boolean): Promise<Page> {
+  if (page.status !== 200 || !/action="\/interaction\/[^"]+\/consent"/.test(page.body)) return page;
+  return browser.submitForm(page.body, page.url, {}, stopAt ? { stopAt } : {});
 }
 
 /** Logs in and redeems the code; returns the token response. */

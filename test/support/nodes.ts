@@ -59,6 +59,7 @@ export async function startNodeFederation(options: NodeFederationOptions): Promi
   const nodes: BrokerProcess[] = [];
   const namespace = newNamespace();
   const config: Record<string, unknown> = {
+    mode: 'development',
     issuer,
     listen: { host: '127.0.0.1', port: 0 },
     metrics: { listen: { host: '127.0.0.1', port: 0 } },

@@ -16,7 +16,7 @@ function problemsOf(fn: () => unknown): readonly string[] {
 
 describe('configuration', () => {
   it('loads development defaults from an empty environment', () => {
-    const config = loadConfig({ env: {} });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development' } });
     assert.equal(config.mode, 'development');
     assert.equal(config.issuer, 'http://127.0.0.1:3000');
     assert.equal(config.store, 'sqlite:./data/tongban.sqlite');
@@ -26,7 +26,7 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tongban-config-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ issuer: 'http://127.0.0.1:4000', listen: { port: 4000 }, national: { timeoutMs: 2000 } }));
-    const config = loadConfig({ env: { TONGBAN_CONFIG: file, TONGBAN_PORT: '4100', TONGBAN_STORE: 'redis://127.0.0.1:6379' } });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_CONFIG: file, TONGBAN_PORT: '4100', TONGBAN_STORE: 'redis://127.0.0.1:6379' } });
     assert.equal(config.issuer, 'http://127.0.0.1:4000');
     assert.equal(config.listen.port, 4100);
     assert.equal(config.listen.host, '127.0.0.1');
@@ -70,7 +70,7 @@ describe('configuration', () => {
 
   it('refuses client redirect URIs that are not exact https (loopback http only in development)', () => {
     const problems = problemsOf(() => loadConfig({
-      env: {},
+      env: { TONGBAN_MODE: 'development' },
       overrides: {
         clients: [
           { client_id: 'a', city: '330100', redirect_uris: ['http://portal.example/cb'] },
@@ -87,7 +87,7 @@ describe('configuration', () => {
   });
 
   it('names an unreadable config file', () => {
-    const problems = problemsOf(() => loadConfig({ env: {}, file: '/nonexistent/tongban.json' }));
+    const problems = problemsOf(() => loadConfig({ env: { TONGBAN_MODE: 'development' }, file: '/nonexistent/tongban.json' }));
     assert.ok(problems.some((p) => p.startsWith('/nonexistent/tongban.json')));
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../broker/platform/crypto/index.ts';
 import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
+import { createDerive } from '../../broker/identity/subjects.ts';
 import { loadConfig } from '../../config/load.ts';
 
 const key = (id: string): DataKey => parseDataKeys([`${id}:${Buffer.alloc(32, id.charCodeAt(0)).toString('base64url')}`]).keys[0]!;
@@ -210,14 +211,23 @@ describe('rotate-data-key', () => {
 
 describe('configuration of data keys and suite', () => {
   it('reports a malformed TONGBAN_DATA_KEY and an unknown TONGBAN_CRYPTO_SUITE by key', () => {
-    assert.throws(() => loadConfig({ env: { TONGBAN_DATA_KEY: 'k1:tooshort', TONGBAN_CRYPTO_SUITE: 'rot13' } }), (error: unknown) => {
+    assert.throws(() => loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_DATA_KEY: 'k1:tooshort', TONGBAN_CRYPTO_SUITE: 'rot13' } }), (error: unknown) => {
       const message = (error as Error).message;
       assert.match(message, /keys\.dataKeys\[0\]/);
       assert.match(message, /crypto\.suite/);
       return true;
     });
-    const config = loadConfig({ env: { TONGBAN_DATA_KEY: `${newDataKeyEntry()},${newDataKeyEntry()}`, TONGBAN_CRYPTO_SUITE: 'gm' } });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_DATA_KEY: `${newDataKeyEntry()},${newDataKeyEntry()}`, TONGBAN_CRYPTO_SUITE: 'gm' } });
     assert.equal(config.keys.dataKeys?.length, 2);
     assert.equal(config.crypto?.suite, 'gm');
+  });
+});
+
+describe('keyed derivations under the 国密 suite', () => {
+  it('derives subjects with HMAC-SM3 when asked, HMAC-SHA-256 by default', () => {
+    const sm3 = createDerive('secret', 10, 'sm3')('sector', 'subject');
+    assert.equal(sm3, cryptoSuite('gm').keyedHash('secret', 'sector', 'subject'));
+    assert.equal(createDerive('secret')('sector', 'subject'), cryptoSuite('international').keyedHash('secret', 'sector', 'subject'));
+    assert.notEqual(sm3, createDerive('secret')('sector', 'subject'));
   });
 });

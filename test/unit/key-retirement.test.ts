@@ -12,7 +12,7 @@ import { loadConfig } from '../../config/load.ts';
 describe('key retirement and token lifetimes', () => {
   it('waits for a resource server\'s access tokens that outlive ID tokens, unless forced', async () => {
     // ID and default access tokens for 10 minutes; a registered API's JWT access tokens for an hour.
-    const config = loadConfig({ env: {}, overrides: { ttl: { idToken: 600, accessToken: 600 } } });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { ttl: { idToken: 600, accessToken: 600 } } });
     const store = createMemoryStore();
     await createResourceServerRecords({ store }).register({ identifier: 'https://gjj.example.gov.cn/api', city: '330100', scopes: ['gjj:read'], accessTokenTtl: 3600 }, { actor: 'test' });
     const policy = await rotationPolicyOf(config, store);
@@ -28,7 +28,7 @@ describe('key retirement and token lifetimes', () => {
   });
 
   it('counts configured resource servers too', () => {
-    const config = loadConfig({ env: {}, overrides: { ttl: { idToken: 300, accessToken: 300 }, resources: [{ identifier: 'https://api.example.gov.cn/x', city: '330100', scopes: ['x:read'], accessTokenTtl: 1800 }] } });
+    const config = loadConfig({ env: { TONGBAN_MODE: 'development' }, overrides: { ttl: { idToken: 300, accessToken: 300 }, resources: [{ identifier: 'https://api.example.gov.cn/x', city: '330100', scopes: ['x:read'], accessTokenTtl: 1800 }] } });
     assert.ok(rotationPolicy(config).maxTokenLifetimeMs >= 1800_000);
   });
 });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkAppInput } from '../../broker/members/index.ts';
 import { addressRange, checkOutboundUrl, createGuardedFetch, isAllowedAddress, OutboundRefusal, OutboundRefused, type HostResolver } from '../../broker/platform/http/outbound.ts';
 
 /** URLs no mode may register: internal addresses in the spellings a URL parser accepts. */
@@ -79,6 +80,18 @@ describe('outbound URL rules', () => {
       for (const url of ['https://app.example.cn/logout', 'https://8.8.8.8/jwks', 'https://[2400:3200::1]/jwks', 'https://[::ffff:8.8.8.8]/']) {
         assert.equal(checkOutboundUrl(url, 'production'), undefined, url);
       }
+    });
+
+    it('app registration refuses back-channel logout and jwks URIs that point inside', () => {
+      const app = { city: '330100', name: '杭州办事', redirect_uris: ['https://banshi.hangzhou.example.cn/cb'] };
+      for (const uri of ['https://169.254.169.254/logout', 'https://[::ffff:10.0.0.1]/logout', 'https://localhost/logout']) {
+        const problems = checkAppInput({ ...app, backchannel_logout_uri: uri }, { mode: 'production' }).problems;
+        assert.deepEqual(problems.map((p) => `${p.field}:${p.code}`), ['backchannel_logout_uri:invalid_app_metadata'], uri);
+        const jwks = checkAppInput({ ...app, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: uri }, { mode: 'production' }).problems;
+        assert.deepEqual(jwks.map((p) => p.field), ['jwks_uri'], uri);
+      }
+      assert.deepEqual(checkAppInput({ ...app, backchannel_logout_uri: 'https://banshi.hangzhou.example.cn/logout' }, { mode: 'production' }).problems, []);
+      assert.deepEqual(checkAppInput({ ...app, redirect_uris: ['http://127.0.0.1:4000/cb'], backchannel_logout_uri: 'http://127.0.0.1:4000/logout' }, { mode: 'development' }).problems, []);
     });
 
     it('address classes come from ipaddr.js, IPv4-mapped unwrapped', () => {

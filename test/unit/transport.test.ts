@@ -11,6 +11,22 @@ import { createProxyMatcher, hstsValue, strictTransport, trustForwardingFrom } f
 import { createBroker, type Broker } from '../../broker/broker.ts';
 import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { freePort } from '../support/federation.ts';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+
+/** Real keys, which an https issuer needs even in development mode (config/rules/mode.ts). */
+async function realKeys() {
+  const file = join(mkdtempSync(join(tmpdir(), 'tongban-transport-')), 'signing-keys.json');
+  const keys = [];
+  for (const alg of ['ES256', 'RS256'] as const) {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true });
+    keys.push({ ...(await exportJWK(privateKey)), alg, use: 'sig', kid: `transport-${alg.toLowerCase()}` });
+  }
+  writeFileSync(file, JSON.stringify({ keys }));
+  return { signingKeysFile: file, cookieKeys: ['c'.repeat(32)], subjectSecret: 's'.repeat(32), dataKeys: [`d1:${Buffer.alloc(32, 1).toString('base64url')}`] };
+}
 
 interface Seen { ip: string; protocol: string; host: string }
 
@@ -80,8 +96,8 @@ describe('transport', () => {
   });
 
   it('validates proxy.trusted with its key', () => {
-    assert.deepEqual(loadConfig({ env: { TONGBAN_PROXY_TRUSTED: '10.0.0.1,192.168.0.0/16' } }).proxy?.trusted, ['10.0.0.1', '192.168.0.0/16']);
-    assert.throws(() => loadConfig({ env: { TONGBAN_PROXY_TRUSTED: '10.0.0.1,proxy.local' } }), (e: unknown) => e instanceof ConfigError && /proxy\.trusted\[1\]/.test(e.message));
+    assert.deepEqual(loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_PROXY_TRUSTED: '10.0.0.1,192.168.0.0/16' } }).proxy?.trusted, ['10.0.0.1', '192.168.0.0/16']);
+    assert.throws(() => loadConfig({ env: { TONGBAN_MODE: 'development', TONGBAN_PROXY_TRUSTED: '10.0.0.1,proxy.local' } }), (e: unknown) => e instanceof ConfigError && /proxy\.trusted\[1\]/.test(e.message));
   });
 
   describe('through a broker', () => {
@@ -91,7 +107,7 @@ describe('transport', () => {
     async function brokerSees(trusted: readonly string[], issuer?: string): Promise<{ seen: Seen; hsts: string | null }> {
       const port = await freePort();
       const config = loadConfig({
-        env: {},
+        env: { TONGBAN_MODE: 'development' },
         overrides: {
           issuer: issuer ?? `http://127.0.0.1:${port}`,
           listen: { host: '127.0.0.1', port },
@@ -99,6 +115,7 @@ describe('transport', () => {
           store: 'memory:',
           storeNamespace: `t${Math.random().toString(36).slice(2, 10)}`,
           proxy: { trusted: [...trusted] },
+          ...(issuer?.startsWith('https://') ? { keys: await realKeys() } : {}),
         },
       });
       broker = await createBroker(config, { logger: createMemoryLogger('warn') });

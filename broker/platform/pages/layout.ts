@@ -49,6 +49,21 @@ code{background:#f0f2f5;padding:.1rem .3rem;border-radius:4px}
 .error-code{color:#66788a;font-size:.8rem;margin-top:1.5rem}
 `;
 
+/** What every page says in development mode (config `mode`), at its very top. */
+export const developmentBannerHtml = '<div class="development-mode" role="alert" style="background:#b4232a;color:#fff;text-align:center;padding:.5rem;font-weight:600">'
+  + '开发模式：密钥为自动生成，仅供本机试用，请勿输入真实信息 · DEVELOPMENT MODE: generated keys, for a local trial only; enter no real data</div>';
+
+/**
+ * Koa middleware for a development-mode broker: puts the banner at the top of every HTML page,
+ * whoever rendered it (these layouts, oidc-provider's own pages).
+ */
+export async function markDevelopmentPages(ctx: { body: unknown; response: { is(type: string): string | false } }, next: () => Promise<unknown>): Promise<void> {
+  await next();
+  if (typeof ctx.body === 'string' && ctx.response.is('html') && !ctx.body.includes('class="development-mode"')) {
+    ctx.body = ctx.body.replace(/<body([^>]*)>/i, (tag) => `${tag}${developmentBannerHtml}`);
+  }
+}
+
 export interface PageOptions {
   readonly title: string;
   readonly titleEn: string;

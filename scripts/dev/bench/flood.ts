@@ -29,7 +29,7 @@ async function registerFloodedApp(servers: BenchServers): Promise<{ clientId: st
   let stdout = '';
   let stderr = '';
   const issuer = servers.targets.get('broker')!.issuer;
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, TONGBAN_STORE: servers.redis.url, TONGBAN_STORE_NAMESPACE: 'bench-broker', TONGBAN_ISSUER: issuer };
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, TONGBAN_MODE: 'development', TONGBAN_STORE: servers.redis.url, TONGBAN_STORE_NAMESPACE: 'bench-broker', TONGBAN_ISSUER: issuer };
   const code = await runCities(['register', '--city', '330100', '--name', `bench flooded app ${Date.now()}`, '--redirect-uri', 'http://127.0.0.1:9/flooded'], {
     env, stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; },
   });

@@ -72,7 +72,7 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
       args: [name],
       config,
       // Several bench servers run at once: each takes a free metrics port.
-      env: { BENCH_SPEC: JSON.stringify(spec), TONGBAN_METRICS_PORT: '0' },
+      env: { BENCH_SPEC: JSON.stringify(spec), TONGBAN_MODE: 'development', TONGBAN_METRICS_PORT: '0' },
       nodeArgs: options.nodeArgs?.[name] ?? [],
       ipc: true,
       keepLogs: false,

@@ -18,6 +18,8 @@ export const nationalScopeClaims = {
   phone: ['phone_number'],
   id_number: ['cert_type', 'cert_no', 'cert_key'],
   entities: ['entities'],
+  /** No claims: lets the access token ask the licence library (licence-routes.ts). */
+  licences: [],
 } as const;
 export const nationalScopes = Object.keys(nationalScopeClaims) as Array<keyof typeof nationalScopeClaims>;
 

@@ -11,6 +11,8 @@ import type { NationalSimulator, NationalSimulatorOptions } from './contract.ts'
 import { interactionRoutes } from './login-routes.ts';
 import { isMisbehaviour, type SigningKey } from './misbehaviour.ts';
 import { installMisbehaviours } from './misbehaviour-middleware.ts';
+import { createLicenceLibrary } from './licence-library.ts';
+import { licenceRoutes } from './licence-routes.ts';
 import { configuration } from './provider-config.ts';
 import { accountState, claimsFor, createSimulatorState, mandateOf, sessionsOf } from './state.ts';
 
@@ -92,6 +94,8 @@ export function createNationalSimulator(options: NationalSimulatorOptions): Nati
       }
       const p = new Provider(sim.issuer, configuration(sim));
       installMisbehaviours(p, sim);
+      // The national licence library shares the platform's host, tokens and misbehaviours.
+      p.use(licenceRoutes(p, sim, await createLicenceLibrary(sim.issuer, sim.nowSeconds)));
       p.use(interactionRoutes(p, sim));
       handler = p.callback();
     },
