@@ -18,6 +18,7 @@ import { strictTransport, trustForwardingFrom } from './platform/http/transport.
 import { createInteractionRouter } from './login/routes.ts';
 import { createLegalPersonRouter } from './login/company-choice.ts';
 import { errorBoundary } from './platform/http/error-boundary.ts';
+import { choosePresentation } from './platform/i18n/index.ts';
 import { loadKeys, watchSigningKeys } from './oidc/keys.ts';
 import { createLogger, requestLogging, type Logger } from './platform/log.ts';
 import { appCity, createMetrics, createMetricsListener, installProviderMetrics, meterNational, meterStore, provinceLabel, type Metrics } from './platform/metrics/index.ts';
@@ -152,6 +153,14 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(strictTransport(config.issuer));
   // Next, so that every line logged for a request carries its id, and every route sees the metrics.
   provider.use(requestLogging(logger));
+  // Then the page language and display mode (ui_locales, the switch's cookies, Accept-Language).
+  provider.use(choosePresentation({
+    cookiePrefix: config.cookiePrefix, switchPath: routes.preferences, fallbackPath: routes.account, development: config.mode === 'development',
+    interactionLocales: async (uid) => {
+      const interaction = await provider.Interaction.find(uid);
+      return interaction && { uiLocales: interaction.params?.ui_locales, createdAt: interaction.iat };
+    },
+  }));
   installProviderMetrics(provider, metrics);
   // Before every door (the admin API and legacy routes included): over a limit, nothing else runs.
   provider.use(rateLimitMiddleware(rateLimits, brokerPathTable({

@@ -311,6 +311,8 @@ export const routes = {
   nationalLoggedOut: '/national/logged-out',
   /** A person's own page: what was released to which service. */
   account: '/account',
+  /** The language and 适老化 display switches of every page (broker/platform/i18n/choose.ts). */
+  preferences: '/preferences',
   /** Electronic licences an app was granted, fetched with its access token (broker/licences, docs/licences.md). */
   licences: '/licences',
   /** Legacy logins come back here from the authorization endpoint. */

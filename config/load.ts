@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isDivisionCode } from '../broker/identity/identifiers.ts';
 import { defaults, environment, type TongbanConfig } from './defaults.ts';
+import { memberCityCodeProblem } from './divisions.ts';
 import { ConfigError } from './errors.ts';
 import { cryptoSuiteNames, parseDataKeys } from './rules/crypto.ts';
 import { configuredLegacySystemsProblems } from './rules/legacy-systems.ts';
@@ -174,6 +175,7 @@ function validate(config: Json, problems: string[]): void {
     else if (seen.has(client.client_id)) problems.push(`${at}.client_id: duplicate "${client.client_id}"`);
     else seen.add(client.client_id);
     if (typeof client.city !== 'string' || !isDivisionCode(client.city)) problems.push(`${at}.city: must be a 6-digit GB/T 2260 division code`);
+    else if (memberCityCodeProblem(client.city)) problems.push(`${at}.city: ${memberCityCodeProblem(client.city)}`);
     if (client.legal_person_subject !== undefined && client.legal_person_subject !== 'person' && client.legal_person_subject !== 'company') {
       problems.push(`${at}.legal_person_subject: must be "person" or "company"`);
     }

@@ -69,6 +69,10 @@ describe('company choice page in a real browser', function () {
 
     await page.check(`input[name="credit_code"][value="${demoCompanies.suzhou.creditCode}"]`);
     await page.click('button[value="act"]');
+    // The company credit code is a sensitive item: asked separately, first-party apps included (issue 13).
+    await page.waitForURL((url) => url.href.startsWith(federation.issuer) && !url.pathname.endsWith('/company'));
+    assert.equal(await page.locator('input[name="sensitive"][value="legal_person"]').count(), 1);
+    await page.click('button[value="allow"]');
     await page.waitForURL((url) => url.href.startsWith(rp.redirectUri));
 
     const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(page.url()), {

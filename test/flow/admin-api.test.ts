@@ -186,7 +186,7 @@ describe('admin API', function () {
     });
 
     it('cannot take a Shanghai service\'s client id as its app, nor grant ID numbers (issue 12.3, 13.3)', async () => {
-      const { record } = await federation.broker.resources.records.register({ identifier: 'https://gjj.shanghai.example.gov.cn/admin-test', city: '310000', scopes: ['gjj:read'] }, { actor: 'test' });
+      const { record } = await federation.broker.resources.register({ identifier: 'https://gjj.shanghai.example.gov.cn/admin-test', city: '310000', scopes: ['gjj:read'] }, { actor: 'test' });
       const entries = await auditSize();
       const hijack = await call(zhejiangKey, 'POST', '/admin/cities/330100/apps', { client_id: record.serviceClientId, name: '杭州冒名', redirect_uris: ['https://hijack.example.cn/cb'] });
       assert.equal(hijack.status, 409, JSON.stringify(hijack.body));
@@ -196,7 +196,7 @@ describe('admin API', function () {
       assert.equal(asConfigured.status, 409);
       for (const [path, body] of [
         ['/admin/cities/330100/apps', { name: '杭州身份核验', redirect_uris: ['https://idcheck.example.cn/cb'], scope: 'openid id_number' }],
-        ['/admin/cities', { code: '330422', name: '平湖市', registration_scopes: ['openid', 'id_number'] }],
+        ['/admin/cities', { code: '330482', name: '平湖市', registration_scopes: ['openid', 'id_number'] }],
       ] as const) {
         const refused = await call(zhejiangKey, 'POST', path, body);
         assert.equal(refused.status, 403, JSON.stringify(refused.body));
@@ -204,7 +204,7 @@ describe('admin API', function () {
         assert.match(String(refused.body.error_description), /federation decision/);
       }
       assert.equal(await auditSize(), entries, 'nothing written');
-      const granted = await call(federationKey, 'POST', '/admin/cities/330100/apps', {
+      const granted = await call(federationKey, 'POST', '/admin/cities/330200/apps', {
         name: '杭州身份核验', redirect_uris: ['https://idcheck.example.cn/cb'], scope: 'openid id_number', purposes: { id_number: '不动产登记核验身份' },
       });
       assert.equal(granted.status, 201, JSON.stringify(granted.body));

@@ -44,20 +44,28 @@ describe('dynamic client registration (RFC 7591 / 7592)', function () {
     let registered: Record<string, unknown>;
 
     it('registers the app in the token\'s city, with a secret shown once', async () => {
-      const answer = await register(hangzhouToken, {
+      const metadata = {
         client_name: '杭州自助注册门户',
         redirect_uris: [redirectUri],
         grant_types: ['authorization_code', 'refresh_token'],
         scope: 'openid profile phone',
         subject_type: 'public',
-        sector_identifier_uri: 'https://elsewhere.example/sector.json',
-      });
+        software_version: '1.0',
+        purposes: { phone: '办件进度短信通知' },
+      };
+      // OIDC Core 8.1: a sector_identifier_uri is fetched and must list every redirect URI (issue 12.9).
+      const unreachable = await register(hangzhouToken, { ...metadata, sector_identifier_uri: 'https://elsewhere.example/sector.json' });
+      assert.equal(unreachable.status, 400, JSON.stringify(unreachable.body));
+      assert.equal(unreachable.body.error, 'invalid_client_metadata');
+      assert.match(String(unreachable.body.error_description), /sector_identifier_uri: OIDC Core 8\.1/);
+      const answer = await register(hangzhouToken, metadata);
       assert.equal(answer.status, 201, JSON.stringify(answer.body));
       registered = answer.body;
       assert.equal(registered.city, '330100');
       assert.equal(registered.first_party, false);
       assert.equal(registered.subject_type, 'pairwise', 'subjects stay pairwise whatever the app asks');
-      assert.equal(registered.sector_identifier_uri, undefined, 'metadata the broker does not offer is dropped');
+      assert.equal(registered.software_version, undefined, 'metadata the broker does not offer is dropped');
+      assert.deepEqual(registered.purposes, { phone: '办件进度短信通知' }, 'the purpose stated per sensitive item is kept (issue 13.3)');
       assert.equal(registered.token_endpoint_auth_method, 'client_secret_basic');
       assert.equal(typeof registered.client_secret, 'string');
       assert.doesNotMatch(String(registered.client_secret), /^scrypt/);

@@ -1,6 +1,7 @@
 /**
  * The error boundary of every broker request: a TongbanError, an unavailable store or an
- * oidc-provider error becomes a page for people or JSON for programs, never a stack trace.
+ * oidc-provider error becomes a page for people (in their language: layout.ts) or JSON for
+ * programs, never a stack trace.
  */
 import type { Context, Next } from 'koa';
 import { errors } from 'oidc-provider';
@@ -17,6 +18,8 @@ export function errorBoundary(logger: Logger) {
       await next();
     } catch (error) {
       let { status, code, message, messageZh } = describeError('internal_error');
+      let pageMessage: string | undefined;
+      let technical: string | undefined;
       if (isTongbanError(error)) {
         ({ status, code, message, messageZh } = error);
         logger.warn('request_failed', { code, status, path: ctx.path, detail: error.detail });
@@ -26,7 +29,8 @@ export function errorBoundary(logger: Logger) {
       } else if (error instanceof errors.OIDCProviderError) {
         status = error.status;
         const described = describeOAuthError(error.error, error.error_description);
-        ({ code, message, messageZh } = described);
+        ({ code, message, messageZh, technical } = described);
+        pageMessage = described.messageEn;
         logger.info('request_failed', { code, status, path: ctx.path });
       } else {
         logger.error('request_crashed', { code, status, path: ctx.path, reason: (error as Error)?.name });
@@ -36,7 +40,7 @@ export function errorBoundary(logger: Logger) {
         ctx.body = { error: code, error_description: message };
       } else {
         ctx.type = 'html';
-        ctx.body = errorPage({ code, message, messageZh });
+        ctx.body = errorPage({ code, message: pageMessage ?? message, messageZh, ...(technical ? { technical } : {}) });
       }
     }
   };

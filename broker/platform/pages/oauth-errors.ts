@@ -15,10 +15,15 @@ function isOAuthError(value: string): value is ErrorKey {
   return oauthErrors.has(value);
 }
 
-export function describeOAuthError(error: string, description?: string): { code: string; message: string; messageZh: string } {
+/**
+ * `message` (for a program's JSON) carries oidc-provider's description; a page shows `messageEn` or
+ * `messageZh`, with the description apart as `technical`.
+ */
+export function describeOAuthError(error: string, description?: string): { code: string; message: string; messageZh: string; messageEn: string; technical?: string } {
   const code = error === 'invalid_request' && description?.includes('interaction') ? 'session_not_found' : error;
   const key: ErrorKey = isOAuthError(code) ? code : isOAuthError(error) ? error : 'request_failed';
   // oidc-provider's descriptions are fixed protocol strings (never personal data) and help a developer.
   const detail = description && error !== 'server_error' ? ` (${description})` : '';
-  return { code, messageZh: messageOf(key, 'zh-CN'), message: `${messageOf(key, 'en')}${detail}` };
+  const messageEn = messageOf(key, 'en');
+  return { code, messageZh: messageOf(key, 'zh-CN'), messageEn, message: `${messageEn}${detail}`, ...(detail ? { technical: description } : {}) };
 }

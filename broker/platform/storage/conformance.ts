@@ -197,6 +197,23 @@ export function storeConformance(backend: ConformanceBackend): void {
       await Promise.all(['set:extended', 'set:not-shortened', 'set:made-permanent', 'set:revived'].map((key) => a.deleteSet(key)));
     });
 
+    it('increments counters atomically across nodes, keeps them apart by group and field, and expires them', async () => {
+      await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('count:minute', 'ok', 1, 60_000)));
+      assert.equal(await a.increment('count:minute', 'upstream_timeout', 3, 60_000), 3);
+      assert.equal(await b.increment('count:minute', 'ok', 2, 60_000), 42);
+      assert.deepEqual(await b.counters('count:minute'), { ok: 42, upstream_timeout: 3 });
+      assert.deepEqual(await a.counters('count:other'), {});
+      await assert.rejects(a.increment('count:minute', 'ok', 1, 0));
+      const short = 300;
+      await a.increment('count:short', 'ok', 5, short);
+      assert.deepEqual(await b.counters('count:short'), { ok: 5 });
+      await sleep(short + 150);
+      assert.deepEqual(await b.counters('count:short'), {});
+      assert.equal(await b.increment('count:short', 'ok', 1, 60_000), 1);
+      await a.sweep();
+      assert.deepEqual(await a.counters('count:minute'), { ok: 42, upstream_timeout: 3 });
+    });
+
     it('sweeps expired rows (checked in the tables themselves on SQL backends)', async () => {
       const sweepNamespace = newNamespace();
       const store = await createStore(await backend.url(), { namespace: sweepNamespace });

@@ -17,6 +17,7 @@ export function createMemoryStore(): Store {
   const claims = new Map<string, number>();
   const sets = new Map<string, MemorySet>();
   const logs = new Map<string, string[]>();
+  const counters = new Map<string, Map<string, { value: number; expiresAt: number }>>();
 
   const liveSet = (key: string, now = Date.now()): MemorySet | undefined => {
     const set = sets.get(key);
@@ -79,6 +80,23 @@ export function createMemoryStore(): Store {
     async logLength(log) {
       return logs.get(log)?.length ?? 0;
     },
+    async increment(key, field, by, ttlMs) {
+      checkRequiredTtl(ttlMs, 'increment');
+      const now = Date.now();
+      const group = counters.get(key) ?? new Map<string, { value: number; expiresAt: number }>();
+      counters.set(key, group);
+      const current = group.get(field);
+      const live = current && current.expiresAt > now ? current : undefined;
+      const next = { value: (live?.value ?? 0) + by, expiresAt: Math.max(live?.expiresAt ?? 0, now + ttlMs) };
+      group.set(field, next);
+      return next.value;
+    },
+    async counters(key) {
+      const now = Date.now();
+      const result: Record<string, number> = {};
+      for (const [field, { value, expiresAt }] of counters.get(key) ?? []) if (expiresAt > now) result[field] = value;
+      return result;
+    },
     async ping() {},
     async sweep() {
       const now = Date.now();
@@ -95,6 +113,15 @@ export function createMemoryStore(): Store {
           removed += 1;
         }
       }
+      for (const [key, group] of counters) {
+        for (const [field, { expiresAt }] of group) {
+          if (expiresAt <= now) {
+            group.delete(field);
+            removed += 1;
+          }
+        }
+        if (group.size === 0) counters.delete(key);
+      }
       for (const key of sets.keys()) {
         if (!liveSet(key, now)) removed += 1;
       }
@@ -105,6 +132,7 @@ export function createMemoryStore(): Store {
       claims.clear();
       sets.clear();
       logs.clear();
+      counters.clear();
     },
   };
 }

@@ -29,6 +29,9 @@ const schema = [
   `CREATE TABLE IF NOT EXISTS tongban_set_members (
      set_key TEXT NOT NULL, generation TEXT NOT NULL, member TEXT NOT NULL,
      added_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (set_key, member))`,
+  `CREATE TABLE IF NOT EXISTS tongban_counters (
+     key TEXT NOT NULL, field TEXT NOT NULL, value BIGINT NOT NULL, expires_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (key, field))`,
+  'CREATE INDEX IF NOT EXISTS tongban_counters_expires ON tongban_counters (expires_at)',
   // Append-only logs: the primary key lets exactly one writer take a position; never swept.
   'CREATE TABLE IF NOT EXISTS tongban_logs (log TEXT NOT NULL, position BIGINT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (log, position))',
 ];
@@ -105,6 +108,7 @@ export async function createPostgresStore(url: string, options: BackendOptions):
   const sweep = async () => {
     let removed = await count("DELETE FROM tongban_records WHERE (value::jsonb ->> 'expires')::bigint < $1", [Date.now()]);
     removed += await count('DELETE FROM tongban_claims WHERE expires_at <= now()');
+    removed += await count('DELETE FROM tongban_counters WHERE expires_at <= now()');
     // An expired set goes with exactly the members of its generation, in one statement.
     const expiredSets = await pool.query<{ removed: string }>(`
       WITH gone AS (DELETE FROM tongban_sets WHERE expires_at <= now() RETURNING key, generation),
@@ -182,6 +186,26 @@ export async function createPostgresStore(url: string, options: BackendOptions):
         [prefix + log],
       );
       return Number(result.rows[0]?.next ?? 0);
+    },
+    async increment(key, field, by, ttlMs) {
+      checkRequiredTtl(ttlMs, 'increment');
+      // An expired counter starts again from this increment; a live one only ever lives longer.
+      const result = await pool.query<{ value: string }>(
+        `INSERT INTO tongban_counters AS c (key, field, value, expires_at) VALUES ($1, $2, $3, now() + ${ms('$4')})
+         ON CONFLICT (key, field) DO UPDATE SET
+           value = CASE WHEN c.expires_at <= now() THEN excluded.value ELSE c.value + excluded.value END,
+           expires_at = greatest(c.expires_at, excluded.expires_at)
+         RETURNING value`,
+        [prefix + key, field, Math.trunc(by), wholeMs(ttlMs)],
+      );
+      return Number(result.rows[0]?.value ?? 0);
+    },
+    async counters(key) {
+      const result = await pool.query<{ field: string; value: string }>(
+        'SELECT field, value FROM tongban_counters WHERE key = $1 AND expires_at > now()',
+        [prefix + key],
+      );
+      return Object.fromEntries(result.rows.map((row) => [row.field, Number(row.value)]));
     },
     async ping() {
       await pool.query('SELECT 1');

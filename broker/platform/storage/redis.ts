@@ -47,6 +47,13 @@ if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 return 1`;
 
+/** HINCRBY, then extend the group's expiry only upwards (PTTL is -1 for a group just created). */
+const incrementScript = `
+local value = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+local ttl = tonumber(ARGV[3])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
+return value`;
+
 /** The commands the primitives use; the same on a client and on a cluster. */
 interface RedisCommands {
   set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
@@ -56,6 +63,7 @@ interface RedisCommands {
   unlink(key: string): Promise<unknown>;
   lRange(key: string, start: number, stop: number): Promise<string[]>;
   lLen(key: string): Promise<number>;
+  hGetAll(key: string): Promise<Record<string, string>>;
 }
 
 interface RedisConnection {
@@ -167,6 +175,7 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
   const claimKey = (key: string) => `${base}c:${key}`;
   const setKey = (key: string) => `${base}s:${key}`;
   const logKey = (key: string) => `${base}l:${key}`;
+  const counterKey = (key: string) => `${base}n:${key}`;
   const adapter = new KeyvRedis(connection.keyvConnection, { throwOnErrors: true, throwOnConnectError: true });
   // Redis expires each record by its PX: the value needs no expiry of its own.
   const records = createRecords(adapter, `${base}r:`, { nativeExpiry: true });
@@ -207,6 +216,15 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
     },
     async logLength(log) {
       return commands.lLen(logKey(log));
+    },
+    async increment(key, field, by, ttlMs) {
+      checkRequiredTtl(ttlMs, 'increment');
+      const reply = await commands.eval(incrementScript, { keys: [counterKey(key)], arguments: [field, String(Math.trunc(by)), String(wholeMs(ttlMs))] });
+      return Number(reply);
+    },
+    async counters(key) {
+      const reply = await commands.hGetAll(counterKey(key));
+      return Object.fromEntries(Object.entries(reply).map(([field, value]) => [field, Number(value)]));
     },
     async ping() {
       await connection.ping();

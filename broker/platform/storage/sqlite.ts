@@ -85,6 +85,10 @@ CREATE INDEX IF NOT EXISTS tongban_sets_expires ON tongban_sets (expires_at);
 CREATE TABLE IF NOT EXISTS tongban_set_members (
   set_key TEXT NOT NULL, generation TEXT NOT NULL, member TEXT NOT NULL, PRIMARY KEY (set_key, member)
 );
+CREATE TABLE IF NOT EXISTS tongban_counters (
+  key TEXT NOT NULL, field TEXT NOT NULL, value INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, field)
+);
+CREATE INDEX IF NOT EXISTS tongban_counters_expires ON tongban_counters (expires_at);
 CREATE TABLE IF NOT EXISTS tongban_logs (
   log TEXT NOT NULL, position INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (log, position)
 );
@@ -155,6 +159,7 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
     let removed = await db.run("DELETE FROM tongban_records WHERE json_extract(value, '$.expires') < ?", [now]);
     removed += await db.run('DELETE FROM tongban_claims WHERE expires_at <= ?', [now]);
     removed += await db.run('DELETE FROM tongban_sets WHERE expires_at <= ?', [now]);
+    removed += await db.run('DELETE FROM tongban_counters WHERE expires_at <= ?', [now]);
     removed += await db.run(`DELETE FROM tongban_set_members WHERE NOT EXISTS (
       SELECT 1 FROM tongban_sets s WHERE s.key = tongban_set_members.set_key AND s.generation = tongban_set_members.generation)`);
     return removed;
@@ -237,6 +242,27 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
         [prefix + log],
       ));
       return Number(rows[0]?.next ?? 0);
+    },
+    async increment(key, field, by, ttlMs) {
+      checkRequiredTtl(ttlMs, 'increment');
+      const now = Date.now();
+      // An expired counter starts again from this increment; a live one only ever lives longer.
+      const rows = await serial(() => db.all<{ value: number }>(
+        `INSERT INTO tongban_counters (key, field, value, expires_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (key, field) DO UPDATE SET
+           value = CASE WHEN tongban_counters.expires_at <= ?5 THEN excluded.value ELSE tongban_counters.value + excluded.value END,
+           expires_at = max(tongban_counters.expires_at, excluded.expires_at)
+         RETURNING value`,
+        [prefix + key, field, Math.trunc(by), now + wholeMs(ttlMs), now],
+      ));
+      return Number(rows[0]?.value ?? 0);
+    },
+    async counters(key) {
+      const rows = await serial(() => db.all<{ field: string; value: number }>(
+        'SELECT field, value FROM tongban_counters WHERE key = ? AND expires_at > ?',
+        [prefix + key, Date.now()],
+      ));
+      return Object.fromEntries(rows.map((row) => [row.field, Number(row.value)]));
     },
     async ping() {
       await serial(() => db.all('SELECT 1'));

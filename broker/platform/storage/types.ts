@@ -35,6 +35,14 @@ export interface Store {
   readLog(log: string, from: number, count: number): Promise<string[]>;
   /** The position the next entry takes. */
   logLength(log: string): Promise<number>;
+  /**
+   * Adds `by` to the counter `field` of the counter group `key` and returns its new value, atomically
+   * across every node (the dashboard's per-minute login counts). A counter lives at least `ttlMs`
+   * after its last increment; an expired one starts again from zero.
+   */
+  increment(key: string, field: string, by: number, ttlMs: number): Promise<number>;
+  /** Every live counter of a group, by field ({} when none). */
+  counters(key: string): Promise<Record<string, number>>;
   /** Throws when the backend is unreachable. */
   ping(): Promise<void>;
   /** Removes expired records now (SQL backends also do it periodically). Returns how many. */
