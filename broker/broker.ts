@@ -5,10 +5,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
+import type { AdapterFactory } from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
 import { checkCryptoSuite, loadDataKeys } from './platform/crypto/data-keys.ts';
 import { createSealer } from './platform/crypto/sealing.ts';
+import { cryptoSuite } from './platform/crypto/suite.ts';
+import { storeIdKeyOf } from './platform/crypto/store-id-key.ts';
+import { openAuditTrail, type AuditTrail } from './audit/index.ts';
+import { resourceAuditOn } from './audit/folded.ts';
 import { createFindAccount } from './accounts/find-account.ts';
 import { cacheIdentities } from './accounts/cache.ts';
 import { createHealth } from './platform/health.ts';
@@ -43,6 +48,7 @@ import { createOidcAdapterFactory } from './oidc/adapter.ts';
 import { installProviderExtensions } from './oidc/extensions.ts';
 import { seedCities } from '../config/cities.ts';
 import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
+import { createDashboard, createLoginCounts } from './dashboard/index.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
 const { shutdownGraceMs } = tunables;
@@ -74,6 +80,10 @@ export interface Broker {
   readonly legalPersons: LegalPersons;
   /** Member cities, their apps and the operators (docs/operators.md). */
   readonly registry: MemberRegistry;
+  /** The one hash-chained audit trail (broker/audit, docs/privacy.md). */
+  readonly audit: AuditTrail;
+  /** oidc-provider's storage adapter, keyed like the broker's (tools writing oidc records use it). */
+  readonly oidcAdapter: AdapterFactory;
   /** Listens on config.listen (port 0 picks a free one); resolves with the bound URL. */
   start(): Promise<string>;
   /**
@@ -112,8 +122,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const sealer = createSealer(cryptoSuiteName, await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger }));
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
-  // Who received what, for /account (and the audit trail once one is wired in: `audit` option).
-  const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session });
+  // Who received what, for /account; each release of a sensitive item also goes to the audit trail.
+  const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session, audit: { append: (record) => audit.append(record) } });
   const national = meterNational(options.national ?? createNationalPlatform({
     issuer: config.national.issuer,
     clientId: config.national.clientId,
@@ -131,13 +141,18 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // Member cities and their apps live in the store; the reference cities are added on first start.
   // Generated client, service and operator secrets are stored as HMACs under a key of the deployment secret.
   const secretKey = secretKeyOf(keys.subjectSecret);
+  // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).
+  const { trail: audit } = await openAuditTrail(config, store);
+  // Tokens and codes are stored under a keyed hash of their value, keyed from the deployment secret.
+  const oidcAdapter = createOidcAdapterFactory(store, {
+    idKey: storeIdKeyOf(keys.subjectSecret), suite: cryptoSuite(cryptoSuiteName), clockToleranceSeconds: tunables.clockToleranceSeconds,
+  });
   const registry = createMemberRegistry({
-    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
-    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
+    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey, audit, oidcAdapter,
   });
   await registry.seed(seedCities);
   const resources = createResourceServers({
-    store, logger, derive, issuer: config.issuer, secretKey,
+    store, logger, derive, issuer: config.issuer, secretKey, audit: resourceAuditOn(audit),
     // The signing keys rotate at run time: the key watch below knows the current ones.
     signingKeys: () => publishedKeys(keyWatch.ring),
     isClientActive: isClientActive(registry),
@@ -168,6 +183,16 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     token: provider.pathFor('token'), introspection: provider.pathFor('introspection'), revocation: provider.pathFor('revocation'),
   })));
   provider.use(legacyServiceGuard(rateLimits));
+  // The operator dashboard at /admin, before the admin JSON API answers the rest of /admin/...;
+  // its charts count logins in the shared store, so every node contributes.
+  const loginCounts = createLoginCounts(store);
+  metrics.observeLogins((login) => {
+    loginCounts.record(login).catch((error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }));
+  });
+  provider.use(createDashboard({
+    registry, store, logins: loginCounts, logger, issuer: config.issuer, cookiePrefix: config.cookiePrefix,
+    logoutQueue: () => logoutQueueDepth(),
+  }));
   // Members, then resources: the list and its order are in oidc/extensions.ts.
   installProviderExtensions(provider, { members: registry, resources, logger });
   // Last wrapper of the client lookup and secret check, so it runs first: refused before any hashing.
@@ -203,7 +228,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(router.routes());
   provider.use(router.allowedMethods());
   provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
-  const legacy = createLegacyBridge({ provider, store, accounts, derive, logger, config });
+  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config });
   provider.use(legacy.routes());
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,
@@ -229,7 +254,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(createAccountPage({ provider, logger, releases }).routes());
   // Electronic licences: fetched from the national library at each request, kept nowhere (docs/licences.md).
   provider.use(createLicenceRelay({
-    provider, legalPersons, logger, path: routes.licences,
+    provider, legalPersons, logger, path: routes.licences, audit,
     library: createLicenceLibraryClient({ libraryUrl: new URL('/licence-library', config.national.issuer).href, timeoutMs: config.national.timeoutMs }),
     subjectOf: async (accountId, clientId) => {
       const client = await provider.Client.find(clientId);
@@ -238,7 +263,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   }).routes());
   // Back-channel logout deliveries queued in the store, by any node, are sent from here.
   singleLogout.start();
-  metrics.watchLogoutQueue(async () => {
+  const logoutQueueDepth = async () => {
     const depth: Record<string, { waiting: number; oldestSeconds: number }> = {};
     const now = Date.now();
     for (const delivery of await singleLogout.queue.pending()) {
@@ -248,7 +273,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
       entry.oldestSeconds = Math.max(entry.oldestSeconds, (now - delivery.createdAt) / 1000);
     }
     return depth;
-  });
+  };
+  metrics.watchLogoutQueue(logoutQueueDepth);
   const metricsListener = config.metrics.enabled
     ? createMetricsListener({ ...config.metrics.listen, path: config.metrics.path, metrics, logger })
     : undefined;
@@ -275,6 +301,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     resources: resources.records,
     legalPersons,
     registry,
+    audit,
+    oidcAdapter,
     callback: () => provider.callback(),
     refreshKeys: () => keyWatch.refresh(),
     async start() {

@@ -33,6 +33,8 @@ export interface ConfiguredClient {
   readonly first_party?: boolean;
   /** Legal-person logins: `person` (default) is `sub` with the company in `represents`, or `company` is `sub` with the person in `act` (docs/legal-persons.md). */
   readonly legal_person_subject?: 'person' | 'company';
+  /** Mandate scopes an agent must hold to act for a company at this app (docs/legal-persons.md). */
+  readonly required_mandate_scopes?: readonly string[];
   /** The purpose the app states for each sensitive scope (`id_number`, `phone`, `legal_person`), shown on the consent page. */
   readonly purposes?: Readonly<Record<string, string>>;
 }

@@ -179,6 +179,10 @@ function validate(config: Json, problems: string[]): void {
     if (client.legal_person_subject !== undefined && client.legal_person_subject !== 'person' && client.legal_person_subject !== 'company') {
       problems.push(`${at}.legal_person_subject: must be "person" or "company"`);
     }
+    if (client.required_mandate_scopes !== undefined && (!Array.isArray(client.required_mandate_scopes)
+      || !client.required_mandate_scopes.every((scope: unknown) => typeof scope === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(scope)))) {
+      problems.push(`${at}.required_mandate_scopes: a list of mandate scope names (e.g. "tax")`);
+    }
     if (!Array.isArray(client.redirect_uris) || client.redirect_uris.length === 0) {
       problems.push(`${at}.redirect_uris: at least one`);
     } else {

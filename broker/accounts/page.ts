@@ -14,7 +14,8 @@ import { adapterForDivision } from '../../adapters/registry.ts';
 import { levelOfAcr } from '../identity/assurance.ts';
 import { provinceOf } from '../identity/identifiers.ts';
 import type { Logger } from '../platform/log.ts';
-import { html, page, type Html } from '../platform/pages/layout.ts';
+import { currentLocale, localized, t } from '../platform/i18n/index.ts';
+import { html, page, th, type Html } from '../platform/pages/layout.ts';
 import { routes } from '../../config/defaults.ts';
 import { cityOf } from '../release/sectors.ts';
 import type { ReleaseLog, ReleaseNote } from '../release/release-log.ts';
@@ -76,9 +77,8 @@ export function createAccountPage({ provider, logger, releases }: AccountPageOpt
     const session = await provider.Session.get(ctx);
     if (!session.accountId) {
       ctx.body = page({
-        title: '我的登录',
-        titleEn: 'Your sign-in',
-        body: html`<p id="signed-out">您目前没有登录通办统一身份认证。</p><p class="en">You are not signed in to tongban.</p>`,
+        title: t('account.title'),
+        body: html`<p id="signed-out">${t('account.signedOut')}</p>`,
       });
       return;
     }
@@ -114,21 +114,19 @@ export function createAccountPage({ provider, logger, releases }: AccountPageOpt
 
     const level = session.acr ? levelOfAcr(session.acr) : undefined;
     const levelText = level ? levelNames[level] : undefined;
-    const list: Html[] = [...provinces.values()].map((p) => html`<li class="province" data-province="${p.code}"><strong>${p.name}</strong> <span class="en">· ${p.nameEn}${p.platform ? html` · ${p.platform}` : ''}</span>
+    const english = currentLocale() === 'en';
+    const list: Html[] = [...provinces.values()].map((p) => html`<li class="province" data-province="${p.code}"><strong>${english ? p.nameEn : p.name}</strong>${p.platform ? html` · ${p.platform}` : ''}
 <ul>${p.apps.map((app) => appItem(app, secret))}</ul></li>`);
     logger.debug('account_page_shown', { provinces: provinces.size });
     ctx.body = page({
-      title: '我的登录',
-      titleEn: 'Your sign-in',
-      body: html`<p>您已通过国家政务服务平台登录${levelText ? html`，实名等级：<strong id="level">${levelText.zh}</strong>` : ''}；登录时间 ${chinaTime(session.loginTs)}（北京时间）。</p>
-<p class="en">You signed in through the national government service platform${levelText ? html` (assurance: ${levelText.en})` : ''} at ${chinaTime(session.loginTs)} (China time).</p>
-<h2 style="font-size:1.05rem">已获得您信息的地区和应用 <span class="en">· Provinces and apps that received your information</span></h2>
-${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">尚未访问任何应用。 <span class="en">· No app yet.</span></p>`}
+      title: t('account.title'),
+      body: html`<p>${th('account.signedIn', { level: levelText ? th('account.level', { level: html`<strong id="level">${localized(levelText)}</strong>` }) : '', time: chinaTime(session.loginTs) })}</p>
+<h2>${t('account.reached')}</h2>
+${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">${t('account.reachedNone')}</p>`}
 <form id="logout-everywhere" method="post" action="${new URL(provider.urlFor('end_session_confirm')).pathname}">
 <input type="hidden" name="xsrf" value="${secret}">
-<p>退出后，上面所有应用以及国家政务服务平台都会退出登录。</p>
-<p class="en">Signing out ends your sign-in at every app above and at the national platform.</p>
-<button type="submit" name="logout" value="yes">在所有地方退出 · Sign out everywhere</button>
+<p>${t('account.signOutEverywhereNote')}</p>
+<button type="submit" name="logout" value="yes">${t('account.signOutEverywhere')}</button>
 </form>`,
     });
   });
@@ -164,8 +162,8 @@ ${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">
 function appItem(app: AppSeen, secret: string): Html {
   const items = app.note.items.filter((item) => item !== 'openid');
   return html`<li class="app" data-client="${app.clientId}">${app.name}
-<span class="items">${items.map((item, i) => html`${i ? '、' : ''}<span class="item" data-item="${item}">${itemLabels[item]?.zh ?? item}</span>`)}</span>
+<span class="items">${items.map((item, i) => html`${i ? t('account.listSeparator') : ''}<span class="item" data-item="${item}">${itemLabels[item] ? localized(itemLabels[item]) : item}</span>`)}</span>
 <span class="when">（${chinaTime(app.note.first)}${app.note.last !== app.note.first ? html` — ${chinaTime(app.note.last)}` : ''}）</span>
 ${app.consented.length ? html`<form class="withdraw" id="withdraw-${app.clientId}" method="post" action="${withdrawConsentPath}"><input type="hidden" name="xsrf" value="${secret}"><input type="hidden" name="client" value="${app.clientId}">
-<button type="submit" class="secondary">撤回敏感信息授权 · Withdraw consent (${app.consented.map((s) => sensitiveLabels[s].en).join(', ')})</button></form>` : ''}</li>`;
+<button type="submit" class="secondary">${t('account.withdraw', { items: app.consented.map((s) => localized(sensitiveLabels[s])).join(t('account.listSeparator')) })}</button></form>` : ''}</li>`;
 }

@@ -6,7 +6,7 @@
  *
  * @example
  * const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, ... });
- * const legacy = createLegacyBridge({ provider, store, accounts, derive, logger, config });
+ * const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config });
  * provider.use(legacy.routes());
  */
 import Router from '@koa/router';
@@ -21,6 +21,7 @@ import { createLegacyCredentials, revokeLegacyTokensForAccount, revokeLegacyToke
 import { createLegacyLogin } from './login.ts';
 import { mountLegacyProtocols } from './provinces.ts';
 import { createLegacyRegistry, type LegacyRegistry } from './registry.ts';
+import type { Sealer } from '../platform/crypto/sealing.ts';
 import { createLegacyRelease } from '../release/legacy.ts';
 
 export interface LegacyBridgeOptions {
@@ -30,6 +31,8 @@ export interface LegacyBridgeOptions {
   readonly derive: Derive;
   readonly logger: Logger;
   readonly config: TongbanConfig;
+  /** Seals the stored service passwords. */
+  readonly sealer: Sealer;
   /** Epoch milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -47,7 +50,7 @@ export interface LegacyBridge {
 export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
   const { provider, store, accounts, derive, logger, config } = options;
   const now = options.now ?? Date.now;
-  const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
+  const registry = createLegacyRegistry({ store, sealer: options.sealer, configured: config.legacySystems ?? [], mode: config.mode });
   const credentials = createLegacyCredentials(store, {
     ticketTtlSeconds: config.ttl.legacyTicket,
     tokenTtlSeconds: config.ttl.legacyToken,

@@ -2,10 +2,12 @@
  * Legacy service systems: the provincial systems that keep their old ticket API. Each belongs to a
  * member city, has a service code (Zhejiang `servicecode`, Jiangsu `app_id`), a registered
  * callback and a service password that stays on the server. Systems come from configuration
- * (`legacySystems`, read-only) and from store records written at run time (`register`).
+ * (`legacySystems`, read-only) and from store records written at run time (`register`). A stored
+ * system's service password is sealed at rest (its own sealed record, so a data-key rotation
+ * re-seals it); the system record itself holds no password.
  *
  * @example
- * const registry = createLegacyRegistry({ store, configured: config.legacySystems ?? [], mode: config.mode });
+ * const registry = createLegacyRegistry({ store, sealer, configured: config.legacySystems ?? [], mode: config.mode });
  * await registry.register({ province: 'zhejiang', city: '330400', serviceCode: 'jx-gjj', ... });
  */
 import { legacyServiceCodePattern } from '../../adapters/legacy.ts';
@@ -14,6 +16,8 @@ import type { ConfiguredLegacySystem, Mode } from '../../config/defaults.ts';
 import { legacySystemProblems, type LegacyScope } from '../../config/rules/legacy-systems.ts';
 import { TongbanError, type ErrorKey } from '../platform/errors.ts';
 import type { Store } from '../platform/storage/types.ts';
+import { createSealedRecords } from '../platform/crypto/sealed-records.ts';
+import type { Sealer } from '../platform/crypto/sealing.ts';
 
 export { legacyServiceCodePattern } from '../../adapters/legacy.ts';
 export { isLegacyProvince, legacyProvinces } from '../../adapters/registry.ts';
@@ -91,14 +95,19 @@ export interface LegacyRegistry {
 
 const systemKey = (province: string, serviceCode: string) => `legacy:system:${province}:${serviceCode}`;
 const indexKey = 'legacy:systems';
+const passwordKey = (province: string, serviceCode: string) => `legacy:system-password:${province}:${serviceCode}`;
+const passwordContext = 'legacy-service-password';
 
 export interface LegacyRegistryOptions {
   readonly store: Store;
   readonly configured: readonly ConfiguredLegacySystem[];
   readonly mode: Mode;
+  /** Seals stored service passwords (broker/platform/crypto). */
+  readonly sealer: Sealer;
 }
 
-export function createLegacyRegistry({ store, configured, mode }: LegacyRegistryOptions): LegacyRegistry {
+export function createLegacyRegistry({ store, configured, mode, sealer }: LegacyRegistryOptions): LegacyRegistry {
+  const sealed = createSealedRecords(store, sealer);
   const fromConfig = new Map<string, LegacySystem>();
   for (const s of configured) fromConfig.set(`${s.province}:${s.serviceCode}`, normalise(s, 'config'));
 
@@ -106,8 +115,11 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
     if (!isLegacyProvince(province) || typeof serviceCode !== 'string' || !legacyServiceCodePattern.test(serviceCode)) return undefined;
     const configuredSystem = fromConfig.get(`${province}:${serviceCode}`);
     if (configuredSystem) return configuredSystem;
-    const stored = await store.get<ConfiguredLegacySystem>(systemKey(province, serviceCode));
-    return stored ? normalise(stored, 'store') : undefined;
+    const stored = await store.get<Omit<ConfiguredLegacySystem, 'servicePassword'> & { servicePassword?: string }>(systemKey(province, serviceCode));
+    if (!stored) return undefined;
+    // A record written before sealing still holds its password; one written since has it sealed apart.
+    const servicePassword = stored.servicePassword ?? (await sealed.get<string>(passwordKey(province, serviceCode), passwordContext));
+    return servicePassword === undefined ? undefined : normalise({ ...stored, servicePassword }, 'store');
   };
 
   return {
@@ -118,7 +130,7 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
       const key = `${system.province}:${system.serviceCode}`;
       if (fromConfig.has(key)) throw new LegacyRegistryError(LegacyRegistryCode.configured);
       const record = normalise(system, 'store');
-      const { source: _source, ...stored } = record;
+      const { source: _source, servicePassword, ...stored } = record;
       if (!options.replace) {
         // Two operators registering the same code at once on different nodes: the claim lets one through.
         const first = await store.claim(`legacy:system-claim:${key}`, 10_000);
@@ -126,6 +138,7 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
           throw new LegacyRegistryError(LegacyRegistryCode.exists);
         }
       }
+      await sealed.set(passwordKey(system.province, system.serviceCode), servicePassword, passwordContext);
       await store.set(systemKey(system.province, system.serviceCode), stored);
       await store.addToSet(indexKey, key);
       // From now on the record itself refuses a second registration.
@@ -140,7 +153,7 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
       }));
       const all = [
         ...fromConfig.values(),
-        ...stored.filter((s): s is ConfiguredLegacySystem => s !== undefined).map((s) => normalise(s, 'store')),
+        ...stored.filter((s): s is ConfiguredLegacySystem => s !== undefined).map((s) => normalise({ ...s, servicePassword: '' }, 'store')),
       ];
       return all.filter((s) => province === undefined || s.province === province).map(viewOf);
     },
@@ -149,6 +162,7 @@ export function createLegacyRegistry({ store, configured, mode }: LegacyRegistry
       if (fromConfig.has(key)) throw new LegacyRegistryError('legacy_system_configured_removal');
       if (!isLegacyProvince(province) || !legacyServiceCodePattern.test(serviceCode)) return false;
       const existed = await store.delete(systemKey(province, serviceCode));
+      await sealed.delete(passwordKey(province, serviceCode));
       await store.removeFromSet(indexKey, key);
       return existed;
     },

@@ -17,6 +17,8 @@ export interface GrantBindings {
   bind(ctx: KoaContextWithOIDC, sessionUid: string, accountId: string, acting: Representation): Promise<boolean>;
   /** On a refresh: the binding with its mandate confirmed now; refuses with `invalid_grant` otherwise. */
   confirmForRefresh(ctx: KoaContextWithOIDC, grantId: string, binding: GrantBinding | undefined): Promise<GrantBinding>;
+  /** Ends every token of a grant whose mandate has ended, and its binding. */
+  endGrant(ctx: KoaContextWithOIDC, grantId: string): Promise<void>;
   /** The token a request uses or is issuing, if it acts under the `legal_person` scope. */
   legalPersonToken(ctx: KoaContextWithOIDC): { grantId: string } | undefined;
 }
@@ -57,6 +59,18 @@ export function createGrantBindings({ options, records, nowSeconds, remaining }:
     return true;
   }
 
+  async function endGrant(ctx: KoaContextWithOIDC, grantId: string): Promise<void> {
+    // Every token of this authorization acted for the company: none of them may go on.
+    const { provider } = ctx.oidc;
+    await Promise.all([
+      provider.AccessToken.revokeByGrantId(grantId),
+      provider.RefreshToken.revokeByGrantId(grantId),
+      provider.AuthorizationCode.revokeByGrantId(grantId),
+    ]);
+    await (await provider.Grant.find(grantId))?.destroy();
+    await records.removeBinding(grantId);
+  }
+
   async function confirmForRefresh(ctx: KoaContextWithOIDC, grantId: string, binding: GrantBinding | undefined): Promise<GrantBinding> {
     if (!binding) throw refused('the company this refresh token acts for is no longer known; sign in again');
     const record = await records.session(binding.sessionUid);
@@ -72,15 +86,7 @@ export function createGrantBindings({ options, records, nowSeconds, remaining }:
     await records.saveSession(binding.sessionUid, confirmation.record, remaining(confirmation.record));
     const current = pick(currentRepresentations(confirmation.record, nowSeconds()), binding.acting.creditCode);
     if (!current) {
-      // Every token of this authorization acted for the company: none of them may go on.
-      const { provider } = ctx.oidc;
-      await Promise.all([
-        provider.AccessToken.revokeByGrantId(grantId),
-        provider.RefreshToken.revokeByGrantId(grantId),
-        provider.AuthorizationCode.revokeByGrantId(grantId),
-      ]);
-      await (await provider.Grant.find(grantId))?.destroy();
-      await records.removeBinding(grantId);
+      await endGrant(ctx, grantId);
       logger.info('mandate_not_current', { code: 'mandate_not_current', at: 'refresh', client: ctx.oidc.client?.clientId });
       throw refused('the mandate to act for this company has expired or was revoked at the national platform');
     }
@@ -97,5 +103,5 @@ export function createGrantBindings({ options, records, nowSeconds, remaining }:
     return { grantId: token.grantId };
   }
 
-  return { bindingOf, bind, confirmForRefresh, legalPersonToken };
+  return { bindingOf, bind, confirmForRefresh, endGrant, legalPersonToken };
 }

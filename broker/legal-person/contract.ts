@@ -60,9 +60,18 @@ export interface LegalPersons {
   grantActsForChoice(ctx: KoaContextWithOIDC, grant: Grant): Promise<boolean>;
   /**
    * The company the token being used or issued acts for. On a refresh, the mandate is confirmed
-   * with the national platform first, and an ended one refuses the refresh with `invalid_grant`.
+   * with the national platform first, and an ended one refuses the refresh with `invalid_grant`;
+   * at userinfo too, and an ended or unconfirmable one answers `invalid_token`.
    */
   actingFor(ctx: KoaContextWithOIDC): Promise<LegalPerson | undefined>;
+  /**
+   * For introspection (`allowedPolicy`): false when the token in question acts for a company whose
+   * mandate has ended (every token of its grant is then ended) or can no longer be confirmed.
+   * An unreachable national platform throws `temporarily_unavailable`.
+   */
+  activeInUse(ctx: KoaContextWithOIDC): Promise<boolean>;
+  /** For the legacy bridges: the company a grant was bound to at its authorization, if any. */
+  actingForGrant(grantId: string): Promise<{ readonly creditCode: string } | undefined>;
   /** The company's pairwise subject, for apps that registered `legal_person_subject: company`. */
   subjectFor(ctx: KoaContextWithOIDC | undefined, client: Client): Promise<string | undefined>;
   /**
@@ -86,6 +95,9 @@ export interface LegalPersons {
   nationalAccessOf(sessionUid: string, accountId: string): Promise<{ readonly accessToken: string; readonly nationalSubject: string } | undefined>;
   /** The choice page's list, as last confirmed (undefined when the session has no national answer). */
   optionsFor(sessionUid: string, accountId: string): Promise<CompanyOptions | undefined>;
-  /** Records the person's choice; throws `legal_person_not_eligible` for anything not in the list. */
-  choose(sessionUid: string, accountId: string, creditCode: string): Promise<LegalPerson>;
+  /**
+   * Records the person's choice; throws `legal_person_not_eligible` for anything not in the list,
+   * and `mandate_scope_missing` (naming them) when an agent's mandate lacks the app's required scopes.
+   */
+  choose(sessionUid: string, accountId: string, creditCode: string, requiredMandateScopes?: readonly string[]): Promise<LegalPerson>;
 }

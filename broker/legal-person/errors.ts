@@ -17,6 +17,8 @@ export const LegalPersonError = {
   unverifiable: 'mandate_unverifiable',
   /** A check asked about the session's company, but none was chosen. */
   notChosen: 'legal_person_not_chosen',
+  /** The agent's mandate lacks mandate scopes the app requires (`required_mandate_scopes`). */
+  mandateScopes: 'mandate_scope_missing',
 } as const satisfies Record<string, ErrorKey>;
 
 export function noCompanyError(): TongbanError {
@@ -37,6 +39,16 @@ export function unverifiableError(detail?: string): TongbanError {
 
 export function notChosenError(): TongbanError {
   return tongbanError(LegalPersonError.notChosen);
+}
+
+/** The page error naming the mandate scopes the app requires and the chosen company's mandate lacks (scope names, never a company). */
+export function mandateScopesMissingError(missing: readonly string[]): TongbanError {
+  return tongbanError(LegalPersonError.mandateScopes, { params: { missing: missing.join(', ') } });
+}
+
+/** The OAuth error of the same refusal, for a request that cannot show a page (`prompt=none`). */
+export function mandateScopesMissingForClient(missing: readonly string[]): errors.OIDCProviderError {
+  return new errors.AccessDenied(`the mandate to act for the company lacks the scopes this app requires: ${missing.join(', ')}`);
 }
 
 /** A standard `temporarily_unavailable` for oidc-provider's endpoints when the national platform cannot be reached. */

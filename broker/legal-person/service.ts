@@ -9,21 +9,24 @@
  * The broker keeps no register of people or companies, so it learns whether a mandate is still
  * current by asking the national platform again: the national access token of the login is kept
  * server-side with the session, and the national userinfo is asked at each use that must be current
- * (a new authorization for the app, a refresh, a legacy ticket). When that can no longer be asked
+ * (a new authorization for the app, a refresh, a legacy ticket, a company token at userinfo or
+ * introspection). When that can no longer be asked
  * (token expired, session over, an answer that fails validation), the broker refuses rather than
  * guesses. See docs/legal-persons.md.
  */
+import { errors } from 'oidc-provider';
 import { currentRepresentations } from '../identity/model.ts';
-import { asLegalPerson, companySubject, legalPersonSubjectOf } from '../release/legal-person.ts';
+import { asLegalPerson, companySubject, legalPersonSubjectOf, missingMandateScopes } from '../release/legal-person.ts';
 import { sectorOf } from '../release/sectors.ts';
 import { createGrantBindings } from './bindings.ts';
 import { createLegalPersonChecks } from './checks.ts';
 import type { LegalPersons, LegalPersonsOptions } from './contract.ts';
-import { mandateEndedError, notChosenError, notEligibleError, unverifiableError } from './errors.ts';
+import { mandateEndedError, mandateScopesMissingError, notChosenError, notEligibleError, unverifiableError } from './errors.ts';
 import { createLegalPersonKit, hasScope, pick, refused } from './kit.ts';
 import { createMandateCheck } from './mandates.ts';
 import { legalPersonScope } from './names.ts';
 import { createSessionEntitlements } from './session-entitlements.ts';
+import { createTokenUseCheck } from './token-use.ts';
 
 export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
   const { derive, logger } = options;
@@ -35,6 +38,7 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
   const grants = createGrantBindings(kit, mandates);
   const { bindingOf, confirmForRefresh, legalPersonToken } = grants;
   const { prompt, loginCheck } = createLegalPersonChecks(kit, entitlements, grants);
+  const { confirmInUse } = createTokenUseCheck(kit, mandates, grants);
 
   return {
     prompt,
@@ -75,8 +79,24 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
       } else if (!binding && ctx.oidc.route === 'token') {
         // A code for a company login whose company is unknown issues nothing.
         throw refused('the company chosen for this login is no longer known; sign in again');
+      } else if (ctx.oidc.route === 'userinfo') {
+        // A revoked mandate ends the company's access tokens at their next use, not at the next refresh.
+        const use = await confirmInUse(ctx, token.grantId, binding, 'userinfo');
+        if ('inactive' in use) throw new errors.InvalidToken(use.inactive === 'mandate_not_current' ? 'the mandate to act for this company has expired or was revoked' : 'the company mandate can no longer be confirmed');
+        if (binding && use.acting) binding = { ...binding, acting: use.acting };
       }
       return binding ? asLegalPerson(binding.acting) : undefined;
+    },
+
+    async activeInUse(ctx) {
+      const token = legalPersonToken(ctx);
+      if (!token) return true;
+      return !('inactive' in (await confirmInUse(ctx, token.grantId, await bindingOf(ctx, token.grantId), 'introspection')));
+    },
+
+    async actingForGrant(grantId) {
+      const binding = await records.binding(grantId);
+      return binding ? { creditCode: binding.acting.creditCode } : undefined;
     },
 
     async subjectFor(ctx, client) {
@@ -117,10 +137,12 @@ export function createLegalPersons(options: LegalPersonsOptions): LegalPersons {
       return { eligible: currentRepresentations(record, nowSeconds()), ...(record.choice ? { choice: record.choice } : {}) };
     },
 
-    async choose(sessionUid, accountId, creditCode) {
+    async choose(sessionUid, accountId, creditCode, requiredMandateScopes = []) {
       const record = await records.session(sessionUid);
       const chosen = record && record.accountId === accountId ? pick(currentRepresentations(record, nowSeconds()), creditCode) : undefined;
       if (!record || !chosen) throw notEligibleError();
+      const missing = missingMandateScopes(chosen, requiredMandateScopes);
+      if (missing.length) throw mandateScopesMissingError(missing);
       await saveChoice(sessionUid, record, chosen);
       return asLegalPerson(chosen);
     },

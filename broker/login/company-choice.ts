@@ -12,6 +12,7 @@ import type { Logger } from '../platform/log.ts';
 import { errorPage } from '../platform/pages/layout.ts';
 import { LegalPersonError, companyChoicePath, companyPromptName, legalPersonScope, noCompanyError, unverifiableError, type LegalPersons } from '../legal-person/index.ts';
 import { companyChoicePage } from './company-page.ts';
+import { requiredMandateScopesOf } from '../release/legal-person.ts';
 import { routes } from '../../config/defaults.ts';
 
 export interface LegalPersonRouterOptions {
@@ -80,8 +81,15 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
     const creditCode = (form.get('credit_code') ?? '').trim().slice(0, 64);
     let chosen;
     try {
-      chosen = await legalPersons.choose(session.uid, session.accountId, creditCode);
+      const client = await provider.Client.find(String(details.params.client_id));
+      chosen = await legalPersons.choose(session.uid, session.accountId, creditCode, requiredMandateScopesOf(client));
     } catch (error) {
+      if (isTongbanError(error) && error.code === LegalPersonError.mandateScopes) {
+        // The app requires mandate scopes this company's mandate lacks: a page naming them; the portal gets access_denied.
+        logger.info('legal_person_refused', { code: error.code, interaction: details.uid });
+        await refuse(ctx, error, `the mandate to act for the company lacks the scopes this app requires: ${String(error.params.missing)}`);
+        return;
+      }
       if (!isTongbanError(error) || error.code !== LegalPersonError.notEligible) throw error;
       // Nothing is issued: the interaction stays open, the person may choose again from the list.
       logger.warn('legal_person_refused', { code: error.code, interaction: details.uid });

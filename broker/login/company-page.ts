@@ -1,60 +1,55 @@
 /**
- * The company choice page: Chinese first, English beneath, one radio button per organisation the
+ * The company choice page, in the request's language: one radio button per organisation the
  * person may act for now. Every value goes through the escaping `html` template.
  */
 import { plainChinaTime } from '../../adapters/formats.ts';
-import type { Representation, RepresentationRole } from '../identity/model.ts';
-import { html, page, raw } from '../platform/pages/layout.ts';
-
-const roleLabels: Record<RepresentationRole, { zh: string; en: string }> = {
-  legal_representative: { zh: '法定代表人', en: 'legal representative' },
-  agent: { zh: '经办人', en: 'authorised agent' },
-};
-
-/** Mandate scopes as the national platform names them; unknown ones are shown as they come. */
-const mandateScopeLabels: Record<string, { zh: string; en: string }> = {
-  tax: { zh: '税务', en: 'tax' },
-  social_insurance: { zh: '社保', en: 'social insurance' },
-  business_registration: { zh: '工商登记', en: 'business registration' },
-};
+import type { Representation } from '../identity/model.ts';
+import { currentLocale, t, textOf, type MessageKey } from '../platform/i18n/index.ts';
+import { html, page, raw, th } from '../platform/pages/layout.ts';
 
 const choiceStyle = raw(`<style>
-.companies{list-style:none;padding:0}
-.companies li{border:1px solid #d9dee4;border-radius:8px;margin:.6rem 0;padding:.7rem .9rem}
-.companies label{display:flex;gap:.7rem;align-items:flex-start;cursor:pointer}
+.companies{list-style:none;padding:0;margin:0}
+.companies li{border:1px solid #8a96a3;border-radius:8px;margin:.6rem 0;padding:.7rem .9rem}
+.companies label{display:flex;gap:.7rem;align-items:flex-start;cursor:pointer;min-height:44px}
 .companies input{margin-top:.35rem}
-.companies .facts{color:#52606d;font-size:.88rem;line-height:1.5}
+.companies .facts{color:#3e4c59;font-size:.9rem;line-height:1.5}
+.elder .companies .facts{color:#000;font-size:1.1rem}
+fieldset.choice{border:0;padding:0;margin:0}
 </style>`);
 
 export interface ChoicePageOptions {
   readonly action: string;
   readonly clientName: string;
   readonly eligible: readonly Representation[];
-  /** Pre-selected: the session's current choice, else the first. */
+  /** Pre-selected: the session's current choice; otherwise none (the person chooses, never a default). */
   readonly selected?: string;
 }
 
+/** A mandate scope as the national platform names it; an unknown one is shown as it comes. */
+function scopeName(scope: string): string {
+  const key = `company.scope.${scope}`;
+  return textOf(key) ? t(key as MessageKey) : scope;
+}
+
 function mandateLine(r: Representation) {
-  if (!r.mandate) return html`<br>不需授权 · no mandate needed`;
+  if (!r.mandate) return html`<br>${t('company.noMandate')}`;
   const until = plainChinaTime(r.mandate.expiresAt).slice(0, 10);
-  const zh = r.mandate.scope.map((s) => mandateScopeLabels[s]?.zh ?? s).join('、');
-  const en = r.mandate.scope.map((s) => mandateScopeLabels[s]?.en ?? s).join(', ');
-  return html`<br>授权事项 ${zh} · 有效期至 ${until}<br><span class="en">mandate: ${en}, valid until ${until}</span>`;
+  return html`<br>${t('company.mandate', { scopes: r.mandate.scope.map(scopeName).join(currentLocale() === 'en' ? ', ' : '、'), until })}`;
 }
 
 export function companyChoicePage({ action, clientName, eligible, selected }: ChoicePageOptions): string {
-  const checked = eligible.some((r) => r.creditCode === selected) ? selected : eligible[0]?.creditCode;
+  const checked = eligible.some((r) => r.creditCode === selected) ? selected : undefined;
   return page({
-    title: '选择办事企业',
-    titleEn: 'Choose the company you act for',
-    body: html`${choiceStyle}<p><strong>${clientName}</strong> 请求以企业（法人）身份登录。根据国家政务服务平台的记录，您目前可以代表以下企业或组织办事，请选择本次要代表的一家：</p>
-<p class="en">${clientName} asks for a company login. The national government service platform says you may act for these organisations now; choose the one you act for:</p>
+    title: t('company.title'),
+    body: html`${choiceStyle}<p id="company-intro">${th('company.intro', { app: html`<strong>${clientName}</strong>` })}</p>
 <form method="post" action="${action}">
-<ul class="companies">${eligible.map((r) => html`<li><label><input type="radio" name="credit_code" value="${r.creditCode}"${r.creditCode === checked ? raw(' checked') : ''}>
-<span><strong>${r.name}</strong><span class="facts"><br>统一社会信用代码 · credit code <code>${r.creditCode}</code><br>您的身份 ${roleLabels[r.role].zh} · your role: ${roleLabels[r.role].en}${mandateLine(r)}</span></span></label></li>`)}</ul>
-<button type="submit" name="decision" value="act">以所选企业身份继续 · Continue for this company</button>
-<button type="submit" name="decision" value="cancel" class="secondary">取消 · Cancel</button>
+<fieldset class="choice" aria-describedby="company-intro"><legend class="visually-hidden">${t('company.legend')}</legend>
+<ul class="companies">${eligible.map((r) => html`<li><label><input type="radio" name="credit_code" value="${r.creditCode}" required${r.creditCode === checked ? raw(' checked') : ''}>
+<span><strong>${r.name}</strong><span class="facts"><br>${t('company.creditCode')} <code>${r.creditCode}</code><br>${t('company.role', { role: t(`company.role.${r.role}`) })}${mandateLine(r)}</span></span></label></li>`)}</ul>
+</fieldset>
+<button type="submit" name="decision" value="act">${t('company.continue')}</button>
+<button type="submit" name="decision" value="cancel" class="secondary" formnovalidate>${t('company.cancel')}</button>
 </form>
-<p class="en">已过期或已撤销的授权不会列出。 · Expired or revoked mandates are not listed.</p>`,
+<p>${t('company.expiredNotListed')}</p>`,
   });
 }

@@ -8,23 +8,19 @@
 import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { readForm } from '../platform/http/body.ts';
-import { html, page } from '../platform/pages/layout.ts';
+import { localized, t, textOf, type MessageKey } from '../platform/i18n/index.ts';
+import { html, page, th } from '../platform/pages/layout.ts';
 import { cityOf } from '../release/sectors.ts';
 import { consentTo, isSensitive, purposeOf, refuse, sensitiveAmong, sensitiveLabels } from '../release/sensitive.ts';
 import type { InteractionOptions } from './context.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-const scopeLabels: Record<string, { zh: string; en: string }> = {
-  openid: {
-    zh: '您的用户标识（同一省份的所有应用共用同一个标识和省级用户号，并非本应用专用）',
-    en: 'your user identifier (shared, with your provincial user id, by every app of this province; not specific to this app)',
-  },
-  profile: { zh: '姓名、性别、出生日期', en: 'name, sex, date of birth' },
-  offline_access: { zh: '在您离开后继续访问（刷新令牌）', en: 'continued access after you leave (refresh token)' },
-};
-
-const noPurpose = { zh: '未说明用途', en: 'no purpose stated' };
+/** An OIDC scope as the catalogue words it (`consent.scope.<scope>`); an unknown one as it comes. */
+function scopeLabel(scope: string): string {
+  const key = `consent.scope.${scope}`;
+  return textOf(key) ? t(key as MessageKey) : scope;
+}
 
 /** The sensitive items this consent is about: those asked for and not yet consented. */
 function sensitiveAsked(details: InteractionDetails): string[] {
@@ -46,30 +42,28 @@ export async function showConsent(options: InteractionOptions, ctx: Context, det
   const city = cityOf(client);
   // The member city's name; a district without its own record is named by its province.
   const named = async (code: string) => cityName?.(code).catch(() => undefined);
-  const cityLabel = city ? ((await named(city)) ?? (await named(`${city.slice(0, 2)}0000`)) ?? `行政区划 ${city}`) : undefined;
+  const cityLabel = city ? ((await named(city)) ?? (await named(`${city.slice(0, 2)}0000`)) ?? t('consent.division', { code: city })) : undefined;
   const identity = session?.accountId ? await accounts.load(session.accountId) : undefined;
   const appName = client.clientName ?? client.clientId;
   ctx.type = 'html';
   ctx.body = page({
-    title: '授权确认',
-    titleEn: 'Share your information?',
-    body: html`<p><strong id="app">${appName}</strong>${cityLabel ? html`（<span id="city">${cityLabel}</span>）` : ''} 请求获取以下信息：</p>
-<p class="en">${appName}${cityLabel ? ` (${cityLabel})` : ''} asks for:</p>
-${identity ? html`<p id="person">本次授权涉及的人员：<strong>${identity.person.name}</strong> <span class="en">· This consent is about ${identity.person.name}</span></p>` : ''}
-<p id="identifiers">${scopeLabels.openid!.zh} <span class="en">· ${scopeLabels.openid!.en}</span></p>
+    title: t('consent.title'),
+    body: html`<p>${th('consent.asks', { app: html`<strong id="app">${appName}</strong>`, city: cityLabel ? th('consent.city', { city: html`<span id="city">${cityLabel}</span>` }) : '' })}</p>
+${identity ? html`<p id="person">${th('consent.person', { name: html`<strong>${identity.person.name}</strong>` })}</p>` : ''}
+<p id="identifiers">${t('consent.scope.openid')}</p>
 <form method="post" action="/interaction/${details.uid}/consent">
-<ul>${missing.filter((s) => s !== 'openid').map((s) => html`<li>${scopeLabels[s]?.zh ?? s} <span class="en">· ${scopeLabels[s]?.en ?? s}</span></li>`)}${services.map(([service, scopes]) => html`<li class="service">代您访问 ${service}（${scopes.join(' ')}） <span class="en">· to call ${service} for you (${scopes.join(' ')})</span></li>`)}</ul>
-${sensitive.length ? html`<fieldset id="sensitive"><legend>敏感个人信息（单独同意，可不勾选） <span class="en">· Sensitive items: separate consent, you may refuse each</span></legend>
+<ul>${missing.filter((s) => s !== 'openid').map((s) => html`<li>${scopeLabel(s)}</li>`)}${services.map(([service, scopes]) => html`<li class="service">${t('consent.service', { service, scopes: scopes.join(' ') })}</li>`)}</ul>
+${sensitive.length ? html`<fieldset id="sensitive"><legend>${t('consent.sensitive')}</legend>
 ${sensitive.map((s) => {
   const label = sensitiveLabels[s as keyof typeof sensitiveLabels];
   const purpose = purposeOf(client, s);
-  return html`<p class="sensitive-item" data-scope="${s}"><label><input type="checkbox" name="sensitive" value="${s}" checked> ${label.zh} <span class="en">· ${label.en}</span></label><br>
-<span class="purpose">用途：${purpose ?? noPurpose.zh} <span class="en">· purpose: ${purpose ?? noPurpose.en}</span></span></p>`;
+  return html`<p class="sensitive-item" data-scope="${s}"><label><input type="checkbox" name="sensitive" value="${s}" checked> ${localized(label)}</label><br>
+<span class="purpose">${t('consent.purpose', { purpose: purpose ?? t('consent.noPurpose') })}</span></p>`;
 })}
-<p>不勾选的项目不会提供给该应用，您仍可登录。您可以随时在“我的登录”页面撤回同意。 <span class="en">· Unticked items are not shared; you still sign in. You can withdraw consent on the account page.</span></p>
+<p>${t('consent.unticked')}</p>
 </fieldset>` : ''}
-<button type="submit" name="decision" value="allow">同意 · Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">拒绝 · Deny</button>
+<button type="submit" name="decision" value="allow">${t('consent.allow')}</button>
+<button type="submit" name="decision" value="deny" class="secondary">${t('consent.deny')}</button>
 </form>`,
   });
 }

@@ -55,7 +55,8 @@ function bearer(ctx: Context): string | undefined {
   return match?.[1];
 }
 
-export function createAdminApi({ service, logger, prefix = routes.admin }: AdminApiOptions): Middleware {
+/** The middleware, with its router (the OpenAPI test reads the router's route table). */
+export function createAdminApi({ service, logger, prefix = routes.admin }: AdminApiOptions): Middleware & { readonly router: Router } {
   const router = new Router({ prefix });
   const op = (ctx: Context) => (ctx as AdminContext).state.operator;
 
@@ -127,7 +128,7 @@ export function createAdminApi({ service, logger, prefix = routes.admin }: Admin
   const routes = router.routes() as unknown as Middleware;
   const methods = router.allowedMethods() as unknown as Middleware;
 
-  return async (ctx: Context, next: Next) => {
+  const middleware = async (ctx: Context, next: Next) => {
     if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) {
       await next();
       return;
@@ -170,4 +171,5 @@ export function createAdminApi({ service, logger, prefix = routes.admin }: Admin
       ctx.body = body;
     }
   };
+  return Object.assign(middleware, { router });
 }

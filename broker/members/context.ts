@@ -5,6 +5,7 @@
 import type { AdapterFactory } from 'oidc-provider';
 import type { ConfiguredClient, Mode } from '../../config/defaults.ts';
 import { provinceOf } from '../identity/identifiers.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { serviceClientOwner } from '../resources/records.ts';
 import { assertProvince } from './actors.ts';
@@ -34,6 +35,8 @@ export interface MemberRegistryOptions {
   readonly registrationPath?: string;
   /** Key of the stored secrets' keyed hashes (members/secrets.ts); without it, scrypt. */
   readonly secretKey?: SecretKey;
+  /** The broker's one audit trail (broker/audit); default the store's own, opened at first use. */
+  readonly audit?: AuditTrail;
   /** How `sector_identifier_uri` is fetched; default the outbound-URL guard (platform/http/outbound.ts). */
   readonly sectorFetch?: GuardedFetch;
 }
@@ -65,7 +68,7 @@ export interface MemberContext {
 
 export function createMemberContext(options: MemberRegistryOptions): MemberContext {
   const { store, mode, issuer } = options;
-  const records = createMemberRecords(store, options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs });
+  const records = createMemberRecords(store, { ...(options.refreshMs === undefined ? {} : { refreshMs: options.refreshMs }), ...(options.audit ? { audit: options.audit } : {}) });
   const configured = new Map((options.configuredClients ?? []).map((c) => [c.client_id, c]));
   const secrets = createSecretVerifier(options.secretKey ? { key: options.secretKey } : {});
   const clientIds = createClientIdNamespace({

@@ -17,3 +17,7 @@ export { appScopes, checkAppInput, checkAppUrl, clientMetadataOfApp, defaultRegi
 export type { AppInput, AppPolicy } from './policy.ts';
 export type { Actor, AuditEntry, MemberApp, MemberCity, Operator, OperatorRole, TokenAuthMethod } from './types.ts';
 
+export { appPurposes, federationScopes, sensitiveScopes } from './purposes.ts';
+export type { AppPurposes } from './purposes.ts';
+export { createClientIdNamespace, describeHolder } from './client-ids.ts';
+export type { ClientIdHolder, ClientIdNamespace } from './client-ids.ts';

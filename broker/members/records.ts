@@ -13,10 +13,11 @@
  * - every change also writes a new `registry:version`. Each node keeps the apps it has read in a
  *   cache and re-reads that version at most every `refreshMs` (default one second): a change made
  *   anywhere is seen everywhere within that time, and at once on the node that made it;
- * - the audit trail is one record per entry (`registry:audit:<id>`, ids sort by time), indexed
- *   for everyone and per province.
+ * - audit entries go to the broker's one hash-chained trail (broker/audit/folded.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { memberAuditOn, storeAuditTrail } from '../audit/folded.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { RegistryError, RegistryErrorCode } from './errors.ts';
 import type { AuditEntry, InitialAccessTokenBinding, MemberApp, MemberCity, Operator } from './types.ts';
@@ -24,6 +25,8 @@ import type { AuditEntry, InitialAccessTokenBinding, MemberApp, MemberCity, Oper
 export interface MemberRecordsOptions {
   /** How often a node re-reads the records' version, milliseconds (default 1000). */
   readonly refreshMs?: number;
+  /** The broker's audit trail; default the store's own (opened at first use). */
+  readonly audit?: AuditTrail;
 }
 
 interface Revisioned {
@@ -80,9 +83,6 @@ const operatorKey = (id: string) => `registry:operator:${id}`;
 const citiesSet = 'registry:cities';
 const appsSet = (city: string) => `registry:apps:${city}`;
 const operatorsSet = 'registry:operators';
-const auditKey = (id: string) => `registry:audit:${id}`;
-const auditSet = 'registry:audit';
-const auditProvinceSet = (province: string) => `registry:audit-province:${province}`;
 const iatKey = (value: string) => `registry:iat:${createHash('sha256').update(value).digest('base64url')}`;
 const revisionClaim = (key: string, revision: number) => `registry:revision:${key}:${revision}`;
 /** How long a revision claim lives: far longer than one change takes. */
@@ -99,6 +99,7 @@ function conflict(key: string): RegistryError {
 
 export function createMemberRecords(store: Store, options: MemberRecordsOptions = {}): MemberRecords {
   const refreshMs = options.refreshMs ?? 1000;
+  const audit = memberAuditOn(options.audit ?? storeAuditTrail(store));
   const cache = new Map<string, MemberApp>();
   let knownVersion: string | undefined;
   let checkedAt = 0;
@@ -221,29 +222,9 @@ export function createMemberRecords(store: Store, options: MemberRecordsOptions 
     },
     updateOperator: (id, change) => update<Operator>(operatorKey(id), operatorNotFound(id), change),
 
-    async appendAudit(entry) {
-      const now = Date.now();
-      const id = `${String(now).padStart(15, '0')}-${randomBytes(5).toString('hex')}`;
-      const full: AuditEntry = { id, at: new Date(now).toISOString(), ...entry };
-      await store.addToSet(auditSet, id);
-      if (entry.province) await store.addToSet(auditProvinceSet(entry.province), id);
-      await store.set(auditKey(id), full);
-      return full;
-    },
-    async audit({ province, city, limit = 100 } = {}) {
-      const ids = (await store.members(province ? auditProvinceSet(province) : auditSet)).sort().reverse();
-      const out: AuditEntry[] = [];
-      // Read newest first in pages, so a city filter over a long trail stays bounded by `limit`.
-      for (let i = 0; i < ids.length && out.length < limit; i += 200) {
-        const page = await store.getMany<AuditEntry>(ids.slice(i, i + 200).map(auditKey));
-        for (const entry of page) {
-          if (!entry || (city && entry.city !== city)) continue;
-          out.push(entry);
-          if (out.length >= limit) break;
-        }
-      }
-      return out;
-    },
+    // The one hash-chained trail of the broker (broker/audit), kept without expiry.
+    appendAudit: (entry) => audit.appendAudit(entry),
+    audit: (query) => audit.audit(query),
 
     async bindInitialAccessToken(value, binding, ttlMs) {
       await store.set(iatKey(value), binding, ttlMs);

@@ -14,7 +14,7 @@
  *   and oidc-provider needs the id back (a session id is only usable with the cookie keys).
  *
  * @example
- * new Provider(issuer, { adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: 5 }) });
+ * new Provider(issuer, { adapter: createOidcAdapterFactory(store, { idKey: storeIdKeyOf(keys.subjectSecret), clockToleranceSeconds: 5 }) });
  */
 import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
@@ -25,18 +25,17 @@ export interface OidcAdapterOptions {
   /** Added to every lifetime, as oidc-provider's `clockTolerance` accepts tokens that much older. */
   readonly clockToleranceSeconds?: number;
   /**
-   * Key of the hash that store keys are made with. Every node and tool sharing the store must use
-   * the same one. Default: a fixed key, which still leaves nothing usable (ids are 128+ random bits).
+   * Key of the hash that store keys are made with, from the deployment's secrets
+   * (`storeIdKeyOf(keys.subjectSecret)`, broker/platform/crypto). Every node and tool sharing the
+   * store must use the same one.
    */
-  readonly idKey?: string | Buffer;
+  readonly idKey: string | Buffer;
   /** HMAC-SHA-256 by default; HMAC-SM3 under the 国密 suite. */
   readonly suite?: CryptoSuite;
 }
 
 /** Hashes an id into the form it is stored under. */
 type IdHash = (kind: string, value: string) => string;
-
-const defaultIdKey = 'tongban oidc-provider store ids';
 
 /** Models found by something other than their id, whose payload must keep the raw `jti`. */
 const keepsJti = new Set(['Session', 'DeviceCode']);
@@ -216,10 +215,10 @@ async function removePointer(store: Store, key: string | undefined, id: string):
  * The `adapter` option of oidc-provider 9: called with each model name ("Session",
  * "AccessToken", …) and returns that model's adapter.
  */
-export function createOidcAdapterFactory(store: Store, options: OidcAdapterOptions = {}): AdapterFactory {
+export function createOidcAdapterFactory(store: Store, options: OidcAdapterOptions): AdapterFactory {
   const toleranceMs = Math.max(0, options.clockToleranceSeconds ?? 0) * 1000;
   const suite = options.suite ?? cryptoSuite('international');
-  const idKey = options.idKey ?? defaultIdKey;
+  const { idKey } = options;
   const hash: IdHash = (kind, value) => suite.keyedHash(idKey, kind, value);
   return (model: string) => new StoreOidcAdapter(model, store, toleranceMs, hash);
 }

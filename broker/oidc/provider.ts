@@ -7,15 +7,18 @@ import type { BrokerKeys } from './keys.ts';
 import type { ClaimsRelease } from '../release/oidc.ts';
 import { acrValues, levelOfAcr } from '../identity/assurance.ts';
 import { createOidcAdapterFactory } from './adapter.ts';
+import { cryptoSuite } from '../platform/crypto/suite.ts';
+import { storeIdKeyOf } from '../platform/crypto/store-id-key.ts';
 import { createGuardedFetch } from '../platform/http/outbound.ts';
 import { nationalSignOutStatement, readSignedOut } from '../logout/signed-out.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { errorPage, html, page } from '../platform/pages/layout.ts';
+import { localized, t } from '../platform/i18n/index.ts';
 import { describeOAuthError } from '../platform/pages/oauth-errors.ts';
 import { requestedLevel } from '../login/assurance-policy.ts';
 import type { ResourceServers } from '../resources/index.ts';
 import type { LegalPersons } from '../legal-person/index.ts';
-import { isLegalPersonSubject, legalPersonSubjectProperty } from '../release/legal-person.ts';
+import { isLegalPersonSubject, isMandateScopeList, legalPersonSubjectProperty, requiredMandateScopesProperty } from '../release/legal-person.ts';
 import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
 import { licenceScopes } from '../licences/types.ts';
@@ -43,6 +46,7 @@ export function clientMetadataOf(client: ConfiguredClient): ClientMetadata {
     first_party: client.first_party ?? false,
     ...(client.purposes ? { purposes: { ...client.purposes } } : {}),
     ...(client.legal_person_subject ? { [legalPersonSubjectProperty]: client.legal_person_subject } : {}),
+    ...(client.required_mandate_scopes?.length ? { [requiredMandateScopesProperty]: [...client.required_mandate_scopes] } : {}),
   };
 }
 
@@ -86,7 +90,10 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
   }
   const prefix = config.cookiePrefix;
-  const adapter = createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds });
+  // Tokens and codes are stored under a keyed hash of their value, keyed from the deployment secret.
+  const adapter = createOidcAdapterFactory(store, {
+    idKey: storeIdKeyOf(keys.subjectSecret), suite: cryptoSuite(config.crypto?.suite ?? 'international'), clockToleranceSeconds: tunables.clockToleranceSeconds,
+  });
 
   const configuration: Configuration = {
     adapter: clientAdapter(adapter, registry, resources),
@@ -98,7 +105,7 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: ['city', 'first_party', legalPersonSubjectProperty, 'purposes'],
+      properties: ['city', 'first_party', legalPersonSubjectProperty, requiredMandateScopesProperty, 'purposes'],
       validator(_ctx, key, value) {
         if (key === 'city' && (typeof value !== 'string' || !/^\d{6}$/.test(value))) {
           throw new errors.InvalidClientMetadata('city must be a 6-digit GB/T 2260 division code');
@@ -111,6 +118,9 @@ export function createProvider({ config, keys, store, release, findAccount, reso
         }
         if (key === legalPersonSubjectProperty && value !== undefined && !isLegalPersonSubject(value)) {
           throw new errors.InvalidClientMetadata(`${legalPersonSubjectProperty} must be "person" or "company"`);
+        }
+        if (key === requiredMandateScopesProperty && value !== undefined && !isMandateScopeList(value)) {
+          throw new errors.InvalidClientMetadata(`${requiredMandateScopesProperty} must be a list of mandate scope names`);
         }
       },
     },
@@ -140,7 +150,14 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       devInteractions: { enabled: false },
       ...registrationOf(registry),
       claimsParameter: { enabled: true },
-      introspection: { enabled: true, ...(resources ? { allowedPolicy: resources.introspectionAllowedPolicy } : {}) },
+      introspection: {
+        enabled: true,
+        // A company's token whose mandate ended is inactive at once (docs/legal-persons.md).
+        ...(resources || legalPersons ? {
+          allowedPolicy: async (ctx, client, token) => (resources ? await resources.introspectionAllowedPolicy(ctx, client, token) : !(client.clientAuthMethod === 'none' && token.clientId !== ctx.oidc.client?.clientId))
+            && (legalPersons ? await legalPersons.activeInUse(ctx) : true),
+        } : {}),
+      },
       // RFC 9701: services whose client asks for it get the introspection answer as a signed JWT.
       jwtIntrospection: { enabled: true },
       ...(resources ? { resourceIndicators: resources.resourceIndicators } : {}),
@@ -152,14 +169,11 @@ export function createProvider({ config, keys, store, release, findAccount, reso
         async logoutSource(ctx, form) {
           ctx.type = 'html';
           ctx.body = page({
-            title: '退出登录',
-            titleEn: 'Sign out',
-            body: html`${{ html: form }}<p>您要退出通办统一身份认证吗？退出后，在本次会话中访问过的各地服务都需要重新登录。</p>
-<p class="en">Do you want to sign out? Every service you reached in this session will ask you to sign in again.</p>
-<p>退出后将转到国家政务服务平台，请在其页面确认退出。即使未确认，在此浏览器上的下一次登录也将要求重新输入密码。</p>
-<p class="en">You will then be taken to the national platform: confirm there to end your national session too. Even if you do not, the next sign-in in this browser will ask for a password.</p>
-<p><button form="op.logoutForm" type="submit" name="logout" value="yes">退出 · Sign out</button>
-<button form="op.logoutForm" type="submit" class="secondary">${ctx.oidc.client ? '仅退出此应用 · Sign out of this app only' : '取消 · Stay signed in'}</button></p>`,
+            title: t('logout.title'),
+            body: html`${{ html: form }}<p>${t('logout.question')}</p>
+<p>${t('logout.national')}</p>
+<p><button form="op.logoutForm" type="submit" name="logout" value="yes">${t('logout.confirm')}</button>
+<button form="op.logoutForm" type="submit" class="secondary">${ctx.oidc.client ? t('logout.appOnly') : t('logout.stay')}</button></p>`,
           });
         },
         async postLogoutSuccessSource(ctx) {
@@ -167,10 +181,9 @@ export function createProvider({ config, keys, store, release, findAccount, reso
           const national = nationalSignOutStatement(readSignedOut(ctx, config.cookiePrefix));
           ctx.type = 'html';
           ctx.body = page({
-            title: '已退出登录',
-            titleEn: 'You have signed out',
-            body: html`<p>您已退出通办统一身份认证。</p><p class="en">You have signed out of tongban.</p>${national
-              ? html`<p id="national-sign-out">${national.zh}</p><p class="en">${national.en}</p>` : ''}`,
+            title: t('signedOut.title'),
+            body: html`<p>${t('signedOut.text')}</p>${national
+              ? html`<p id="national-sign-out">${localized(national)}</p>` : ''}`,
           });
         },
       },
@@ -223,7 +236,7 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     async renderError(ctx, out) {
       const described = describeOAuthError(out.error, out.error_description);
       ctx.type = 'html';
-      ctx.body = errorPage({ code: described.code, message: described.message, messageZh: described.messageZh });
+      ctx.body = errorPage({ code: described.code, message: described.messageEn, messageZh: described.messageZh, ...(described.technical ? { technical: described.technical } : {}) });
     },
   };
   return new Provider(config.issuer, configuration);

@@ -76,6 +76,11 @@ export const messages = {
   legal_person_not_eligible: { status: 403, zh: '您不能代表所提交的企业办事。请在上一页列出的企业中选择。', en: 'You may not act for the company that was submitted. Choose one of the companies listed on the previous page.' },
   mandate_not_current: { status: 403, zh: '您代表该企业办事的授权已过期或已被撤销（以国家政务服务平台为准）。', en: 'Your mandate to act for this company has expired or was revoked at the national government service platform.' },
   mandate_unverifiable: { status: 401, zh: '暂时无法向国家政务服务平台确认您代表该企业的授权，请重新登录。', en: 'Your mandate to act for this company can no longer be confirmed with the national government service platform. Please sign in again.' },
+  mandate_scope_missing: {
+    status: 403,
+    zh: '该服务要求经办人的授权包含以下事项：{missing}。您代表所选企业的授权缺少这些事项。请选择其他企业，或请企业在国家政务服务平台扩大授权范围后再试。',
+    en: 'This service requires a mandate covering: {missing}. Your mandate for the chosen company lacks these. Choose another company, or ask the company to extend the mandate at the national platform.',
+  },
   legal_person_not_chosen: { status: 403, zh: '本次登录没有选择要代表的企业。', en: 'No company was chosen in this login.' },
 
   // The member registry (admin API, registration). A RegistryError's own description says which field.

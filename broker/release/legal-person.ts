@@ -31,6 +31,30 @@ export function legalPersonSubjectOf(client: unknown): LegalPersonSubject {
   return isLegalPersonSubject(value) ? value : 'person';
 }
 
+/** The client metadata property naming the mandate scopes an agent must hold to act for a company at the app. */
+export const requiredMandateScopesProperty = 'required_mandate_scopes';
+
+/** Mandate scope names as the national platform writes them (`tax`, `social_insurance`). */
+export const mandateScopePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Whether a value is a list of mandate scope names (the metadata's only valid shape). */
+export function isMandateScopeList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.length <= 32 && value.every((s) => typeof s === 'string' && mandateScopePattern.test(s));
+}
+
+/** The mandate scopes an app requires of agents (none unless it registered some). */
+export function requiredMandateScopesOf(client: unknown): readonly string[] {
+  const value = (client as Record<string, unknown> | undefined)?.[requiredMandateScopesProperty];
+  return isMandateScopeList(value) ? value : [];
+}
+
+/** What an acting company's mandate lacks of an app's required scopes (a legal representative lacks nothing). */
+export function missingMandateScopes(acting: Pick<Representation, 'role' | 'mandate'>, required: readonly string[]): string[] {
+  if (acting.role === 'legal_representative' || required.length === 0) return [];
+  const held = new Set(acting.mandate?.scope ?? []);
+  return required.filter((scope) => !held.has(scope));
+}
+
 /** Claim names under the `legal_person` scope (for discovery and oidc-provider's claims configuration). */
 export const legalPersonClaimsByScope = { legal_person: ['represents', 'legal_person', 'act'] } as const;
 

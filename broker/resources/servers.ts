@@ -26,7 +26,7 @@ import type { Logger } from '../platform/log.ts';
 import { cityOf, sectorOfCity } from '../release/sectors.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { pairwiseSubject, type Derive } from '../identity/subjects.ts';
-import { createAuditTrail } from './audit.ts';
+import { createAuditTrail, type AuditTrail } from './audit.ts';
 import { lineageOf, registerTokenExchange } from './exchange.ts';
 import { createResourceServerRecords, type ResourceServerRecords } from './records.ts';
 import { audienceList, createTokenResolver, rememberJwtAccessToken, type ResourceTokenClaims } from './tokens.ts';
@@ -45,6 +45,8 @@ export interface ResourceServersOptions {
   /** The broker's current signing keys (their public parts verify JWT subject tokens). */
   readonly signingKeys: () => readonly JWK[];
   readonly records?: ResourceServerRecords;
+  /** The resource-shaped view of the broker's audit trail (resources/audit.ts); default the store's own. */
+  readonly audit?: AuditTrail;
   /** Whether a client id already belongs to an app (a service's own client may not take it). */
   readonly isClientIdTaken?: (clientId: string) => Promise<boolean>;
   /**
@@ -100,7 +102,7 @@ const clientExists = async (provider: Provider, clientId: string) => (await prov
 
 export function createResourceServers(options: ResourceServersOptions): ResourceServers {
   const { store, logger, derive, issuer } = options;
-  const audit = options.records?.audit ?? createAuditTrail(store);
+  const audit = options.records?.audit ?? options.audit ?? createAuditTrail(store);
   const records = options.records ?? createResourceServerRecords({
     store, audit, ...(options.isClientIdTaken ? { isClientIdTaken: options.isClientIdTaken } : {}), ...(options.secretKey ? { secretKey: options.secretKey } : {}),
   });

@@ -19,6 +19,7 @@ import { isStoreUnavailable, guardStore } from '../../broker/platform/storage/gu
 import { createStore } from '../../broker/platform/storage/index.ts';
 import { cliActor, createMemberRegistry, isRegistryError, type MemberRegistry } from '../../broker/members/index.ts';
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
+import { cryptoSuite, storeIdKeyOf } from '../../broker/platform/crypto/index.ts';
 import { loadKeys } from '../../broker/oidc/keys.ts';
 import { secretKeyOf } from '../../broker/members/secrets.ts';
 import type { Actor, AuditEntry } from '../../broker/members/index.ts';
@@ -330,15 +331,18 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
   }
   // The brokers' key for stored secrets: apps and operators registered here get the keyed hash too.
   let secretKey;
+  let idKey;
   try {
-    secretKey = secretKeyOf((await loadKeys(config, store, logger)).subjectSecret);
+    const { subjectSecret } = await loadKeys(config, store, logger);
+    secretKey = secretKeyOf(subjectSecret);
+    idKey = storeIdKeyOf(subjectSecret);
   } catch (error) {
     await store.close().catch(() => undefined);
     return fail('config_invalid', `cannot read the keys: ${(error as Error).message}`);
   }
   const service = createMemberRegistry({
     store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
-    oidcAdapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
+    oidcAdapter: createOidcAdapterFactory(store, { idKey, suite: cryptoSuite(config.crypto?.suite ?? 'international'), clockToleranceSeconds: tunables.clockToleranceSeconds }),
   });
   try {
     await service.seed(seedCities);

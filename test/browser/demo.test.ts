@@ -1,88 +1,176 @@
 /**
- * The demo as a person uses it: a real headless Chromium opens the demo portal, presses 登录,
- * signs in at the national-platform simulator as zhangsan and sees who they are.
+ * The demo federation as a person clicks through it (issue 15 item 5), in a real headless Chromium:
+ * `npm start`'s configuration with the 杭州 and 上海 portals — person login, the 公积金 answer as a
+ * readable table, step-up to a face check, single sign-on to the second province, sign-out, a
+ * company login with nothing pre-selected, the language switch, and every dead end as a page.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { startDemo, type Demo } from '../../scripts/dev/demo.ts';
-import { freePort } from '../support/federation.ts';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Demo } from '../../scripts/dev/demo.ts';
+import { demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
+import { chromiumArgs, startDemoFederation } from './demo-setup.ts';
 
-export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export { chromiumArgs };
 
 describe('demo in a real browser', function () {
   this.timeout(60_000);
   let demo: Demo;
   let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let hangzhou: string;
+  let shanghai: string;
 
   before(async () => {
-    const [brokerPort, simulatorPort, portalPort, servicePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const dir = mkdtempSync(join(tmpdir(), 'tongban-demo-'));
-    const configFile = join(dir, 'demo.json');
-    writeFileSync(configFile, JSON.stringify({
-      clients: [{
-        client_id: 'hangzhou-portal',
-        client_secret: 'hangzhou-portal-demo-secret',
-        client_name: '杭州市民中心（演示）',
-        city: '330100',
-        redirect_uris: [`http://127.0.0.1:${portalPort}/callback`],
-        post_logout_redirect_uris: [`http://127.0.0.1:${portalPort}/`],
-        grant_types: ['authorization_code', 'refresh_token'],
-        scope: 'openid profile phone',
-        first_party: true,
-      }],
-    }));
-    demo = await startDemo({
-      TONGBAN_MODE: 'development',
-      TONGBAN_CONFIG: configFile,
-      TONGBAN_ISSUER: `http://127.0.0.1:${brokerPort}`,
-      TONGBAN_PORT: String(brokerPort),
-      TONGBAN_METRICS_PORT: '0',
-      TONGBAN_STORE: `sqlite:${join(dir, 'tongban.sqlite')}`,
-      TONGBAN_LOG_LEVEL: 'warn',
-      TONGBAN_NATIONAL_ISSUER: `http://127.0.0.1:${simulatorPort}`,
-      SIMULATOR_PORT: String(simulatorPort),
-      PORTAL_PORT: String(portalPort),
-      DEMO_SERVICE_PORT: String(servicePort),
-    });
+    demo = await startDemoFederation();
+    hangzhou = demo.portals.find((p) => p.city === '330100')!.url;
+    shanghai = demo.portals.find((p) => p.city === '310000')!.url;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    context = await browser.newContext({ locale: 'zh-CN' });
+    page = await context.newPage();
   });
   after(async () => {
     await browser?.close();
     await demo?.stop();
   });
 
-  it('logs zhangsan in through the broker and shows who they are', async () => {
-    const page = await browser.newPage();
-    await page.goto(demo.portalUrl);
-    await page.click('#login');
+  const atHome = (base: string) => (url: URL) => url.origin === base && url.pathname === '/';
+  const claim = async (name: string) => (await page.locator(`#claims tr[data-claim="${name}"] td.value`).textContent())?.trim();
+  const signInNationally = async (username: string) => {
     await page.waitForURL((url) => url.href.startsWith(demo.simulatorUrl));
-    assert.match(await page.content(), /统一身份认证/);
-    await page.fill('input[name="username"]', 'zhangsan');
-    await page.fill('input[name="password"]', 'tongban-demo');
+    await page.fill('input[name="username"]', username);
+    await page.fill('input[name="password"]', demoPassword);
     await page.click('button[type="submit"]');
-    await page.waitForURL((url) => url.href.startsWith(demo.portalUrl) && !url.pathname.startsWith('/callback'));
+  };
+
+  it('logs zhangsan in at the 杭州 portal as a person and shows, in words, what the portal received', async () => {
+    await page.goto(hangzhou);
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    assert.match(await page.content(), /name="viewport"/);
+    assert.equal(await page.locator('#login').textContent(), '以个人身份登录');
+    assert.equal(await page.locator('#login-company').textContent(), '以企业身份登录');
+    assert.equal(await page.locator('#login-face').textContent(), '需要人脸核验 (4级)');
+    await page.click('#login');
+    await signInNationally('zhangsan');
+    await page.waitForURL(atHome(hangzhou));
     assert.match(await page.textContent('#who') ?? '', /张三/);
-    const idToken = await page.textContent('#id-token') ?? '';
-    assert.match(idToken, /urn:tongban:loa:3/);
-    assert.match(idToken, /authlevel/);
-    await page.screenshot({ path: join(tmpdir(), 'tongban-demo-logged-in.png') });
+    assert.equal(await claim('acr'), 'urn:tongban:loa:3');
+    assert.equal(await claim('authlevel'), '3', 'Zhejiang dialect');
+    assert.match(await page.textContent('#claims tr[data-claim="acr"]') ?? '', /高级实名/);
+    assert.match(await page.textContent('#claims tr[data-claim="auth_time"]') ?? '', /\d{4}年\d{1,2}月\d{1,2}日/, 'a local date, not epoch seconds');
+    assert.match(await page.textContent('#dialect') ?? '', /浙江/);
+    for (const plumbing of ['nonce', 'at_hash', 'iat', 'exp', 'aud']) assert.equal(await page.locator(`#claims tr[data-claim="${plumbing}"]`).count(), 0, plumbing);
+    const names = await page.locator('#claims tr[data-claim]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-claim')));
+    assert.equal(new Set(names).size, names.length, 'each field once');
+    assert.equal(new URL(await page.getAttribute('#account', 'href') ?? '').href, `${demo.brokerUrl}/account`);
+    await page.screenshot({ path: join(tmpdir(), 'tongban-demo-logged-in.png'), fullPage: true });
 
     // The portal calls the 上海 公积金 service with the person's access token for that service.
     await page.click('#service-0');
-    await page.waitForSelector('#service-answer');
-    const heading = await page.textContent('h3') ?? '';
-    assert.match(heading, /HTTP 200/, `service answer: ${await page.textContent('#service-answer')}`);
+    await page.waitForSelector('#service-table');
+    assert.match(await page.textContent('#service-heading') ?? '', /HTTP 200/, `service answer: ${await page.textContent('#service-answer')}`);
+    assert.match(await page.textContent('#service-table') ?? '', /账户余额/);
+    assert.equal(await page.locator('#service-answer').isVisible(), false, 'the raw JSON stays folded away');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 1280, `no page wider than the window (${width}px)`);
+  });
+
+  it('steps up to a face check: no password again, level 4', async () => {
+    await page.click('#login-face');
+    await page.waitForURL((url) => url.href.startsWith(demo.simulatorUrl));
+    assert.equal(await page.locator('input[name="password"]').count(), 0, 'no password asked again');
+    await page.click('form[action$="/face"] button');
+    await page.waitForURL(atHome(hangzhou));
+    assert.equal(await claim('acr'), 'urn:tongban:loa:4');
+    assert.match(await page.textContent('#claims tr[data-claim="amr"]') ?? '', /人脸核验/);
+  });
+
+  it('signs in at the 上海 portal by single sign-on, in Shanghai\'s dialect with another sub', async () => {
+    const hangzhouSub = await claim('sub');
+    await page.click(`a[href="${shanghai}/"]`);
+    await page.waitForURL(atHome(shanghai));
+    await page.click('#login');
+    await page.waitForURL(atHome(shanghai));
+    assert.match(await page.textContent('#who') ?? '', /张三/);
+    assert.ok(await claim('zwdtswUserId'), 'Shanghai dialect');
+    assert.match(await page.textContent('#dialect') ?? '', /上海/);
+    assert.notEqual(await claim('sub'), hangzhouSub);
+  });
+
+  it('signs out at the 上海 portal, the national platform too, and both portals ask for a login again', async () => {
+    await page.click('#logout');
+    await page.waitForURL((url) => url.href.startsWith(`${demo.brokerUrl}/session/end`));
+    await page.click('button[name="logout"][value="yes"]');
+    await page.waitForURL((url) => url.href.startsWith(demo.simulatorUrl) && url.pathname.startsWith('/session/end'));
+    await page.click('button[type="submit"]');
+    await page.waitForURL(atHome(shanghai));
+    assert.equal(await page.locator('#login').count(), 1);
+    await page.goto(hangzhou);
+    for (let waited = 0; await page.locator('#who').count() > 0 && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await page.reload();
+    }
+    assert.equal(await page.locator('#login').count(), 1, 'back-channel logout reached 杭州');
+  });
+
+  it('logs lisi in for a company: no company pre-selected, the chosen one shown', async () => {
+    await page.goto(hangzhou);
+    await page.click('#login-company');
+    await signInNationally('lisi');
+    await page.waitForURL((url) => url.href.startsWith(demo.brokerUrl) && url.pathname.endsWith('/company'));
+    assert.equal(await page.locator('input[name="credit_code"]:checked').count(), 0, 'nothing pre-selected');
+    await page.check(`input[name="credit_code"][value="${demoCompanies.suzhou.creditCode}"]`);
+    await page.click('button[name="decision"][value="act"]');
+    await page.waitForURL(atHome(hangzhou));
+    assert.match(await page.textContent('#who') ?? '', new RegExp(`李四.*${demoCompanies.suzhou.name}`));
+    assert.equal(await claim('unifiedSocialId'), demoCompanies.suzhou.creditCode);
+  });
+
+  it('switches to English and back, staying on the page', async () => {
+    await page.goto(hangzhou);
+    await page.click('#language-switch');
+    await page.waitForURL(atHome(hangzhou));
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.match(await page.textContent('#who') ?? '', /Hello/);
+    assert.doesNotMatch(await page.textContent('main h2') ?? '', /[\u4e00-\u9fff]/);
+    await page.click('#language-switch');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  });
+
+  it('turns every dead end into a page with a way on: reload, tampered state, cancel', async () => {
+    const fresh = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+    // A callback with no login in progress (a reload, or Back to it).
+    const reloaded = await fresh.goto(`${hangzhou}/callback?code=used&state=old`);
+    assert.equal(reloaded?.status(), 400);
+    assert.equal(await fresh.getAttribute('html', 'lang'), 'en');
+    assert.match(await fresh.textContent('#dead-end') ?? '', /already used or has expired/);
+    assert.equal(await fresh.locator('#sign-in-again').count(), 1);
+    // A tampered state.
+    await fresh.goto(`${hangzhou}/login`);
+    await fresh.waitForURL((url) => url.href.startsWith(demo.simulatorUrl));
+    const tampered = await fresh.goto(`${hangzhou}/callback?code=x&state=tampered`);
+    assert.equal(tampered?.status(), 400);
+    assert.match(await fresh.textContent('#dead-end') ?? '', /check value/);
+    // Cancel at the national login: one page, calm, with a way on.
+    await fresh.goto(`${hangzhou}/login`);
+    await fresh.waitForURL((url) => url.href.startsWith(demo.simulatorUrl));
+    await fresh.click('a[href$="/abort"]');
+    await fresh.waitForURL((url) => url.origin === hangzhou);
+    assert.match(await fresh.textContent('h1') ?? '', /cancelled/);
+    await fresh.click('#home');
+    await fresh.waitForURL(atHome(hangzhou));
+    await fresh.context().close();
   });
 
   it('shows a readable page, not a stack trace, for a forged callback', async () => {
-    const page = await browser.newPage();
-    const response = await page.goto(`${demo.brokerUrl}/national/callback?state=forged&code=x`);
+    const fresh = await browser.newPage();
+    const response = await fresh.goto(`${demo.brokerUrl}/national/callback?state=forged&code=x`);
     assert.equal(response?.status(), 400);
-    const text = await page.textContent('main') ?? '';
+    const text = await fresh.textContent('main') ?? '';
     assert.match(text, /upstream_state_mismatch/);
     assert.match(text, /国家政务服务平台/);
+    await fresh.close();
   });
 });

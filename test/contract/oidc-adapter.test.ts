@@ -13,6 +13,9 @@ import { createStore } from '../../broker/platform/storage/index.ts';
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
+/** The deployment secret's store-id key, as the broker derives it (here: one fixed test secret). */
+const testIdKey = 'test deployment secret';
+
 interface Backend {
   readonly name: string;
   readonly shared: boolean;
@@ -70,8 +73,8 @@ function adapterContract(backend: Backend): void {
     before(async () => {
       storeA = await createStore(backend.url(), { namespace });
       storeB = backend.shared ? await createStore(backend.url(), { namespace }) : storeA;
-      nodeA = createOidcAdapterFactory(storeA);
-      nodeB = createOidcAdapterFactory(storeB);
+      nodeA = createOidcAdapterFactory(storeA, { idKey: testIdKey });
+      nodeB = createOidcAdapterFactory(storeB, { idKey: testIdKey });
     });
 
     after(async () => {
@@ -109,7 +112,7 @@ function adapterContract(backend: Backend): void {
     });
 
     it('adds the clock tolerance to every lifetime', async () => {
-      const tolerant = createOidcAdapterFactory(storeA, { clockToleranceSeconds: 1 });
+      const tolerant = createOidcAdapterFactory(storeA, { idKey: testIdKey, clockToleranceSeconds: 1 });
       const code = token('AuthorizationCode', id());
       await tolerant('AuthorizationCode').upsert(code.jti!, code, 0.1);
       await sleep(300);

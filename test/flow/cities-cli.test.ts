@@ -149,7 +149,9 @@ describe('cities CLI against a running broker', function () {
       await refused(register('https://*.hz.example/cb'), 'invalid_redirect_uri', /has a wildcard/);
       await refused(register('http://hz.example/cb'), 'invalid_redirect_uri', /must use https/);
       await refused(register('/cb'), 'invalid_redirect_uri', /is not an absolute URL/);
-      await refused(register('https://a.example/cb', 'https://b.example/cb'), 'invalid_redirect_uri', /must all share one host/);
+      // OIDC Core 8.1 (issue 12.9): hosts of different organisations need a sector_identifier_uri; the error says so.
+      await refused(register('https://a.example/cb', 'https://b.example/cb'), 'invalid_redirect_uri', /OIDC Core 8\.1.*different organisations.*sector_identifier_uri/);
+      await refused([...register('https://hz.example/cb'), '--scope', 'openid phone', '--purpose', 'id_number=核验身份'], 'invalid_app_metadata', /purposes\.id_number: the app does not ask for the id_number scope/);
       await refused(['register', '--city', '330100', '--name', 'No URI'], 'invalid_redirect_uri', /at least one redirect URI/);
       await refused([...register('https://hz.example/cb'), '--post-logout-redirect-uri', 'javascript:alert(1)'], 'invalid_redirect_uri', /post_logout_redirect_uris/);
     });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { cliActor } from '../../broker/members/index.ts';
-import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { Browser } from '../support/browser.ts';
 import { login, relyingParty, startFederation, type Federation } from '../support/federation.ts';
 
@@ -173,7 +172,7 @@ describe('dynamic client registration (RFC 7591 / 7592)', function () {
       // An expired token: oidc-provider's own record, past its expiry (and the clock tolerance).
       const expired = randomBytes(32).toString('base64url');
       const now = Math.floor(Date.now() / 1000);
-      await createOidcAdapterFactory(federation.store)('InitialAccessToken').upsert(expired, {
+      await federation.broker.oidcAdapter('InitialAccessToken').upsert(expired, {
         iat: now - 600, exp: now - 60, jti: expired, kind: 'InitialAccessToken', policies: ['member-city'],
       }, 60);
       await federation.broker.registry.records.bindInitialAccessToken(expired, { city: '330100', issued_by: cliActor(), expires_at: new Date((now - 60) * 1000).toISOString() }, 60_000);

@@ -9,6 +9,11 @@ import { createLegacyRegistry, LegacyRegistryCode, LegacyRegistryError } from '.
 import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
+import { randomBytes } from 'node:crypto';
+import { createSealer } from '../../broker/platform/crypto/index.ts';
+
+/** Stored service passwords are sealed under a data key (a fresh one here). */
+const sealer = createSealer('international', [{ id: 'lg1', secret: randomBytes(32) }]);
 
 const configured: ConfiguredLegacySystem = {
   province: 'zhejiang',
@@ -48,8 +53,8 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
     after(async () => store?.close());
 
     it('registers, lists without passwords, gets the full record on every node, removes', async () => {
-      const node1 = createLegacyRegistry({ store, configured: [configured], mode: 'production' });
-      const node2 = createLegacyRegistry({ store, configured: [configured], mode: 'production' });
+      const node1 = createLegacyRegistry({ store, sealer, configured: [configured], mode: 'production' });
+      const node2 = createLegacyRegistry({ store, sealer, configured: [configured], mode: 'production' });
       const view = await node1.register(suzhou);
       assert.deepEqual(view.scopes, ['profile'], 'openid is implied, duplicates dropped');
       assert.equal('servicePassword' in view, false);
@@ -71,8 +76,8 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
     });
 
     it('refuses duplicates (also raced on two nodes), allows replace, and protects configured systems', async () => {
-      const node1 = createLegacyRegistry({ store, configured: [configured], mode: 'production' });
-      const node2 = createLegacyRegistry({ store, configured: [configured], mode: 'production' });
+      const node1 = createLegacyRegistry({ store, sealer, configured: [configured], mode: 'production' });
+      const node2 = createLegacyRegistry({ store, sealer, configured: [configured], mode: 'production' });
       const raced = await Promise.allSettled([node1.register({ ...suzhou, serviceCode: 'sz-tax' }), node2.register({ ...suzhou, serviceCode: 'sz-tax' })]);
       assert.equal(raced.filter((r) => r.status === 'fulfilled').length, 1);
       const refused = raced.find((r) => r.status === 'rejected') as PromiseRejectedResult;
@@ -87,8 +92,21 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
       assert.equal(await node1.remove('jiangsu', 'sz-tax'), true);
     });
 
+    it('keeps a stored service password sealed: no record in the store holds it in clear', async () => {
+      const registry = createLegacyRegistry({ store, sealer, configured: [], mode: 'production' });
+      await registry.register({ ...suzhou, serviceCode: 'sz-sealed' });
+      const system = await store.get<Record<string, unknown>>('legacy:system:jiangsu:sz-sealed');
+      assert.ok(system && !('servicePassword' in system), 'the system record holds no password');
+      const sealedRecord = JSON.stringify(await store.get('legacy:system-password:jiangsu:sz-sealed'));
+      assert.ok(sealedRecord.includes('tb1.international.lg1.') && !sealedRecord.includes(suzhou.servicePassword));
+      assert.equal((await registry.get('jiangsu', 'sz-sealed'))?.servicePassword, suzhou.servicePassword);
+      const otherKeys = createLegacyRegistry({ store, sealer: createSealer('international', [{ id: 'lg2', secret: randomBytes(32) }]), configured: [], mode: 'production' });
+      await assert.rejects(otherKeys.get('jiangsu', 'sz-sealed'), (e: Error & { code?: string }) => e.code === 'record_unsealable');
+      await registry.remove('jiangsu', 'sz-sealed');
+    });
+
     it('refuses an invalid description with every problem named', async () => {
-      const registry = createLegacyRegistry({ store, configured: [], mode: 'production' });
+      const registry = createLegacyRegistry({ store, sealer, configured: [], mode: 'production' });
       await assert.rejects(
         registry.register({ province: 'shanghai', city: '3304', serviceCode: 'a b', name: '', callbackUrl: 'http://127.0.0.1/cb#x', servicePassword: 'short', scopes: ['legal_person'] }),
         (error: LegacyRegistryError) => {

@@ -17,6 +17,9 @@ import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 import { createResourceServerRecords, defaultServiceClientId, type ResourceServerRecords } from '../../broker/resources/records.ts';
 
+/** The deployment secret's store-id key, as the broker derives it (here: one fixed test secret). */
+const testIdKey = 'test deployment secret';
+
 const redisUrl = 'redis://127.0.0.1:6379';
 const cli = cliActor();
 const zhejiangOperator: Actor = { kind: 'operator', id: 'aaaaaaaaaaaa', name: '浙江省大数据局', role: 'province', province: '330000' };
@@ -28,7 +31,7 @@ const shanghaiFund = 'https://gjj.shanghai.example.gov.cn/api';
 const configured: ConfiguredClient = { client_id: 'hz-config-portal', client_secret: 'configured-secret', city: '330100', redirect_uris: ['https://config.example.cn/cb'] };
 
 function registryOn(store: Store, mode: 'production' | 'development' = 'production'): MemberRegistry {
-  return createMemberRegistry({ store, mode, issuer: 'https://tongban.example.cn', configuredClients: [configured], oidcAdapter: createOidcAdapterFactory(store) });
+  return createMemberRegistry({ store, mode, issuer: 'https://tongban.example.cn', configuredClients: [configured], oidcAdapter: createOidcAdapterFactory(store, { idKey: testIdKey }) });
 }
 
 function servicesOn(store: Store, registry: MemberRegistry): ResourceServerRecords {

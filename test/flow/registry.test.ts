@@ -12,6 +12,9 @@ import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
+/** The deployment secret's store-id key, as the broker derives it (here: one fixed test secret). */
+const testIdKey = 'test deployment secret';
+
 const actor = cliActor();
 const app = (overrides: Partial<Record<keyof AppInput, unknown>> = {}): AppInput => ({
   city: '330100', name: '杭州办事', redirect_uris: ['https://banshi.hangzhou.example.cn/cb'], ...overrides,
@@ -88,14 +91,14 @@ describe('member-city registry', function () {
 
     before(async () => {
       store = await createStore('memory:');
-      service = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', configuredClients: [configured], oidcAdapter: createOidcAdapterFactory(store) });
+      service = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', configuredClients: [configured], oidcAdapter: createOidcAdapterFactory(store, { idKey: testIdKey }) });
     });
     after(async () => store?.close());
 
     it('seeds the reference cities once', async () => {
       assert.equal(await service.seed(seedCities), 27);
       assert.equal(await service.seed(seedCities), 0);
-      const other = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', oidcAdapter: createOidcAdapterFactory(store) });
+      const other = createMemberRegistry({ store, mode: 'production', issuer: 'https://tongban.example.cn', oidcAdapter: createOidcAdapterFactory(store, { idKey: testIdKey }) });
       assert.equal(await other.seed(seedCities), 0);
       const cities = await service.listCities(actor);
       assert.equal(cities.length, 27);
@@ -138,8 +141,8 @@ describe('member-city registry', function () {
 
     before(async () => {
       stores = await Promise.all([createStore(url, { namespace }), createStore(url, { namespace })]);
-      nodeA = createMemberRegistry({ store: stores[0]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[0]!) });
-      nodeB = createMemberRegistry({ store: stores[1]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[1]!) });
+      nodeA = createMemberRegistry({ store: stores[0]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[0]!, { idKey: testIdKey }) });
+      nodeB = createMemberRegistry({ store: stores[1]!, mode: 'production', issuer: 'https://tongban.example.cn', refreshMs: 200, oidcAdapter: createOidcAdapterFactory(stores[1]!, { idKey: testIdKey }) });
     });
     after(async () => {
       await Promise.all(stores.map((s) => s.close()));

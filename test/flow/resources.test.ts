@@ -196,6 +196,17 @@ describe('resource servers (RFC 8707, RFC 9068, RFC 7662 / 9701)', function () {
     assert.equal(signed.aud, shanghaiFund);
   });
 
+  it('an app introspecting its own token for another province\'s service sees its own sub, never that province\'s (issue 12.12)', async () => {
+    const { access_token: accessToken } = await resourceToken(shanghaiFund);
+    const own = await oidc.tokenIntrospection(rp.config, accessToken);
+    assert.equal(own.active, true);
+    assert.equal(own.aud, shanghaiFund);
+    assert.equal(own.sub, idTokenSub, 'the portal\'s own (Zhejiang) sub');
+    const service = await serviceClient(federation.issuer, 'shanghai-gjj-api', 'shanghai-gjj-api-secret-0123456789abcdef');
+    const bySh = await oidc.tokenIntrospection(service, accessToken);
+    assert.notEqual(bySh.sub, own.sub, 'the service knows the person by another sub');
+  });
+
   it('answers active:false to an app or a service the token is not for', async () => {
     const { access_token: accessToken } = await resourceToken(shanghaiFund);
     assert.equal((await oidc.tokenIntrospection(other.config, accessToken)).active, false, 'another app');

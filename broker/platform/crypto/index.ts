@@ -9,3 +9,4 @@ export {
   checkpointSigner, loadStoredCheckpointKey, newCheckpointKey, sm2UserId, verifyCheckpointSignature,
   type CheckpointKey, type CheckpointSigner,
 } from './checkpoint-keys.ts';
+export { storeIdKeyOf } from './store-id-key.ts';

@@ -86,6 +86,8 @@ export const pageMessages = {
   'account.signOutEverywhereNote': { zh: '退出后，上面所有应用以及国家政务服务平台都会退出登录。', en: 'Signing out ends your sign-in at every app above and at the national platform.' },
   'account.signOutEverywhere': { zh: '在所有地方退出', en: 'Sign out everywhere' },
   'account.otherProvince': { zh: '其他', en: 'other' },
+  'account.withdraw': { zh: '撤回敏感信息授权（{items}）', en: 'Withdraw consent ({items})' },
+  'account.listSeparator': { zh: '、', en: ', ' },
 } as const satisfies Record<string, Text>;
 
 /**

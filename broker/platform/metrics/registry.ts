@@ -31,6 +31,8 @@ export interface Metrics {
   /** `text/plain; version=0.0.4` exposition of every metric. */
   scrape(): Promise<{ contentType: string; body: string }>;
   login(login: LoginOutcome): void;
+  /** Also hands every login to `listener` (the dashboard's counts in the shared store). */
+  observeLogins(listener: (login: LoginOutcome) => void): void;
   /** One call to the national platform: `endpoint` as named by the connector, `error` its code on failure. */
   nationalCall(endpoint: string, seconds: number, error?: string): void;
   /** A token issued, by kind (access_token, authorization_code, refresh_token, ...). */
@@ -57,6 +59,7 @@ const loginBuckets = [1, 2, 5, 10, 20, 30, 60, 120, 300];
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
+  const loginListeners: Array<(login: LoginOutcome) => void> = [];
   collectDefaultMetrics({ register: registry, prefix: 'tongban_' });
   const logins = new Counter({
     name: 'tongban_logins_total', help: 'Logins answered to apps, by province and city of the app and outcome (success or error code).',
@@ -131,10 +134,14 @@ export function createMetrics(): Metrics {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
     login({ city, outcome, seconds }) {
+      for (const listener of loginListeners) listener({ city, outcome, ...(seconds !== undefined ? { seconds } : {}) });
       const province = provinceLabel(city);
       const labels = { province, city: city && /^\d{6}$/.test(city) ? city : unknownLabel, outcome: labelValue(outcome) };
       logins.inc(labels);
       if (seconds !== undefined && seconds >= 0) loginSeconds.observe({ province, outcome: labels.outcome }, seconds);
+    },
+    observeLogins(listener) {
+      loginListeners.push(listener);
     },
     nationalCall(endpoint, seconds, error) {
       nationalCalls.inc({ endpoint: labelValue(endpoint), outcome: error === undefined ? 'ok' : labelValue(error) });

@@ -77,6 +77,7 @@ input[type=radio],input[type=checkbox]{width:1.25rem;height:1.25rem;flex:none}
 ul{padding-left:1.2rem} li{margin:.25rem 0}
 fieldset{border:1px solid #c4ccd4;border-radius:8px;padding:.5rem 1rem;margin:1rem 0}
 code{background:#f0f2f5;padding:.1rem .3rem;border-radius:4px}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .notice{border-left:4px solid #a61f26;padding:.25rem 0 .25rem .9rem;margin:1rem 0}
 .technical{color:#52606d;font-size:.875rem;margin-top:1.5rem}
 .development-mode{background:#a61f26;color:#fff;text-align:center;padding:.5rem;font-weight:600}

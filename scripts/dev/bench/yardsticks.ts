@@ -17,6 +17,7 @@ import Provider, { type ClientMetadata, type Configuration, type KoaContextWithO
 import * as oidc from 'openid-client';
 import { newGeneration } from '../../../broker/oidc/key-ring.ts';
 import { createOidcAdapterFactory } from '../../../broker/oidc/adapter.ts';
+import { storeIdKeyOf } from '../../../broker/platform/crypto/store-id-key.ts';
 import { createStore } from '../../../broker/platform/storage/index.ts';
 import type { Store } from '../../../broker/platform/storage/types.ts';
 import { tunables } from '../../../config/defaults.ts';
@@ -49,7 +50,8 @@ const loginPage = (uid: string) => `<!doctype html><html lang="en"><head><meta c
 
 async function baseConfiguration(store: Store, options: YardstickOptions, cookiePrefix: string): Promise<Configuration> {
   return {
-    adapter: createOidcAdapterFactory(store, { clockToleranceSeconds: tunables.clockToleranceSeconds }),
+    // Keyed like the broker's (a fresh deployment secret), so the yardstick pays the same hashing.
+    adapter: createOidcAdapterFactory(store, { idKey: storeIdKeyOf(randomBytes(32)), clockToleranceSeconds: tunables.clockToleranceSeconds }),
     clients: [options.client],
     jwks: { keys: [...(await newGeneration()).keys] as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {

@@ -1,6 +1,8 @@
 /**
  * A small demo portal: a provincial service's front page that logs people in through tongban with
- * nothing but standard OpenID Connect (openid-client: discovery, code flow, PKCE, state, nonce).
+ * nothing but standard OpenID Connect (openid-client: discovery, code flow, PKCE, state, nonce), as a
+ * person, for a company or at level 4, and shows in words what it received; every dead end of a
+ * login (reload, tampered state, cancel) is a page with a way on, in the person's language.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -8,8 +10,14 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
-import { escapeHtml } from '../../../broker/platform/pages/layout.ts';
+import { routes } from '../../../config/defaults.ts';
 import { createLogoutTokenCheck, type CheckLogoutToken } from './backchannel-logout.ts';
+import { claimRows, dialectOf } from './claims.ts';
+import { deadEndPage, demoPage, escapeHtml } from './layout.ts';
+import { demoLanguage, translate, type DemoLanguage, type DemoMessageKey } from './messages.ts';
+import { companyNameOf, serviceAnswerTable } from './service-answer.ts';
+
+const faceLevel = 'urn:tongban:loa:4';
 
 export interface DemoPortalOptions {
   readonly brokerIssuer: string;
@@ -20,13 +28,18 @@ export interface DemoPortalOptions {
   readonly host?: string;
   readonly port: number;
   readonly title: string;
+  /** The scopes of a personal login; `legal_person` in it adds the company button (that scope is asked for there only). */
   readonly scope?: string;
+  /** The member city's code (e.g. 330100): names the province's dialect on the page. */
+  readonly city?: string;
   /** Cookie name of the portal's own session (distinct per portal: cookies ignore ports). */
   readonly cookieName?: string;
   /** Called with each valid logout token received at `/backchannel-logout` (e.g. an audit trail). */
   readonly onLogoutToken?: (logoutToken: string) => void;
   /** APIs the portal calls with the person's access token for them (a button each; see scripts/demo-service). */
   readonly services?: readonly DemoPortalService[];
+  /** Links shown to a signed-in person: other sites of the federation (another province's portal, a service desk). */
+  readonly links?: ReadonlyArray<{ readonly label: string; readonly url: string }>;
 }
 
 /** An API the portal calls on the person's behalf. */
@@ -54,12 +67,16 @@ export interface DemoPortal {
   stop(): Promise<void>;
 }
 
-const style = 'body{font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#1f2933}a.button,button{background:#1456b8;color:#fff;border:0;border-radius:6px;padding:.6rem 1.4rem;font-size:1rem;text-decoration:none;cursor:pointer}table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #d9dee3;padding:.3rem .6rem;text-align:left;font-size:.9rem}';
+const companyScope = 'legal_person';
 
 export function createDemoPortal(options: DemoPortalOptions): DemoPortal {
   const sessions = new Map<string, PortalSession>();
   const cookieName = options.cookieName ?? 'demo_portal_sid';
   const redirectUri = new URL('/callback', options.baseUrl).href;
+  const accountUrl = new URL(routes.account, options.brokerIssuer).href;
+  const scopes = (options.scope ?? 'openid profile phone').split(' ').filter(Boolean);
+  const companyLogin = scopes.includes(companyScope);
+  const personalScopes = scopes.filter((s) => s !== companyScope);
   let configuration: Promise<oidc.Configuration> | undefined;
   const discover = () => {
     configuration ??= oidc.discovery(new URL(options.brokerIssuer), options.clientId, { redirect_uris: [redirectUri] },
@@ -80,44 +97,89 @@ export function createDemoPortal(options: DemoPortalOptions): DemoPortal {
     }
     return sessions.get(sid)!;
   };
-
-  const servicePanel = (session: PortalSession) => {
-    const services = options.services ?? [];
-    if (services.length === 0) return '';
-    const answer = session.serviceAnswer;
-    return `<h2>业务办理 · Services</h2><p>${services.map((s, i) => `<a class="button" id="service-${i}" href="/service/${i}">${escapeHtml(s.label)}</a>`).join(' ')}</p>${answer
-      ? `<h3>${escapeHtml(answer.label)} · HTTP ${answer.status}</h3><pre id="service-answer">${escapeHtml(answer.body)}</pre>`
-      : ''}`;
+  const render = (ctx: Koa.Context, language: DemoLanguage, title: string, body: string) => {
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = demoPage({ language, site: options.title, title, body, path: ctx.path === '/callback' ? '/' : ctx.path });
+  };
+  const deadEnd = (ctx: Koa.Context, language: DemoLanguage, status: number, title: string, message: string) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('cache-control', 'no-store');
+    ctx.body = deadEndPage({
+      language, site: options.title, title, message, path: '/',
+      ways: [{ href: '/login', label: translate(language, 'signInAgain'), id: 'sign-in-again' }, { href: '/', label: translate(language, 'home'), id: 'home' }],
+    });
   };
 
   const app = new Koa();
   const router = new Router();
   router.get('/', (ctx) => {
+    const language = demoLanguage(ctx);
     const session = sessionOf(ctx);
-    const rows = (claims: Record<string, unknown> | undefined) => Object.entries(claims ?? {})
-      .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`).join('');
-    ctx.type = 'html';
-    ctx.body = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>${escapeHtml(options.title)}</title><style>${style}</style></head><body>
-<h1>${escapeHtml(options.title)}</h1>
-${session.claims
-    ? `<p id="who">您好，${escapeHtml(session.userinfo?.name ?? session.claims.sub)}</p><h2>ID token</h2><table id="id-token">${rows(session.claims)}</table><h2>UserInfo</h2><table id="userinfo">${rows(session.userinfo)}</table>${servicePanel(session)}<p><a class="button" id="logout" href="/logout">退出 · Sign out</a></p>`
-    : '<p>请登录后办理业务。 · Please sign in.</p><p><a class="button" id="login" href="/login">登录 · Sign in</a></p>'}
-</body></html>`;
+    if (!session.claims) {
+      const choice = (id: string, href: string, label: DemoMessageKey, why: DemoMessageKey) =>
+        `<li><a class="button" id="${id}" href="${href}">${escapeHtml(translate(language, label))}</a><p class="why">${escapeHtml(translate(language, why))}</p></li>`;
+      render(ctx, language, options.title, `<div class="card"><p>${escapeHtml(translate(language, 'pleaseSignIn'))}</p><ul class="choices">
+${choice('login', '/login', 'loginPerson', 'loginPersonWhy')}
+${companyLogin ? choice('login-company', '/login?as=company', 'loginCompany', 'loginCompanyWhy') : ''}
+${choice('login-face', `/login?acr_values=${encodeURIComponent(faceLevel)}`, 'loginFace', 'loginFaceWhy')}
+</ul><p class="why">${escapeHtml(translate(language, 'demoAccounts'))}</p></div>`);
+      return;
+    }
+    render(ctx, language, options.title, signedInBody(language, session));
   });
+
+  const signedInBody = (language: DemoLanguage, session: PortalSession) => {
+    const claims = session.claims!;
+    const name = String(session.userinfo?.name ?? claims.name ?? claims.sub);
+    const company = companyNameOf({ ...session.userinfo, ...claims });
+    const rows = claimRows(claims, session.userinfo, language);
+    const dialect = dialectOf(options.city, language);
+    const table = `<table id="claims"><caption class="why">${escapeHtml(translate(language, 'receivedWhy'))}</caption><thead><tr><th scope="col">${escapeHtml(translate(language, 'field'))}</th><th scope="col">${escapeHtml(translate(language, 'value'))}</th><th scope="col">${escapeHtml(translate(language, 'meaning'))}</th></tr></thead><tbody>${rows.map((r) =>
+      `<tr data-claim="${escapeHtml(r.name)}"><th scope="row">${escapeHtml(r.label)}<br><code>${escapeHtml(r.name)}</code></th><td class="value">${escapeHtml(r.value)}</td><td>${escapeHtml(r.meaning ?? '')}<span class="why">${escapeHtml(translate(language, r.from === 'id_token' ? 'fromIdToken' : 'fromUserinfo'))}</span></td></tr>`).join('')}</tbody></table>`;
+    const links = (options.links ?? []).map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`).join('');
+    return `<div class="card"><p id="who">${escapeHtml(translate(language, 'hello', { name: company ? `${name}（${company}）` : name }))}</p>
+<p><a id="account" href="${escapeHtml(accountUrl)}">${escapeHtml(translate(language, 'accountLink'))}</a></p>
+<p>${claims.acr === faceLevel ? '' : `<a class="button" id="login-face" href="/login?acr_values=${encodeURIComponent(faceLevel)}">${escapeHtml(translate(language, 'loginFace'))}</a> `}${companyLogin ? `<a class="button" id="login-company" href="/login?as=company">${escapeHtml(translate(language, 'loginCompany'))}</a> ` : ''}<a class="button secondary" id="logout" href="/logout">${escapeHtml(translate(language, 'signOut'))}</a></p></div>
+${servicePanel(language, session)}
+${links ? `<div class="card"><h2>${escapeHtml(translate(language, 'otherPortals'))}</h2><ul>${links}</ul></div>` : ''}
+<div class="card"><h2>${escapeHtml(translate(language, 'receivedTitle'))}</h2>${dialect ? `<p id="dialect">${escapeHtml(dialect)}</p>` : ''}${table}</div>`;
+  };
+
+  const servicePanel = (language: DemoLanguage, session: PortalSession) => {
+    const services = options.services ?? [];
+    if (services.length === 0) return '';
+    const answer = session.serviceAnswer;
+    return `<div class="card"><h2>${escapeHtml(translate(language, 'servicesTitle'))}</h2><p>${services.map((s, i) => `<a class="button" id="service-${i}" href="/service/${i}">${escapeHtml(s.label)}</a>`).join(' ')}</p>${answer
+      ? `<h3 id="service-heading">${escapeHtml(translate(language, 'serviceAnswer', { label: answer.label }))} · HTTP ${answer.status}</h3>${serviceAnswerTable(answer.body, language)}<details><summary>${escapeHtml(translate(language, 'rawAnswer'))}</summary><pre id="service-answer">${escapeHtml(answer.body)}</pre></details>`
+      : ''}</div>`;
+  };
+
   router.get('/login', async (ctx) => {
-    const config = await discover();
+    const language = demoLanguage(ctx);
+    let config: oidc.Configuration;
+    try {
+      config = await discover();
+    } catch {
+      deadEnd(ctx, language, 503, translate(language, 'deadEndTitle'), translate(language, 'brokerUnreachable'));
+      return;
+    }
     const session = sessionOf(ctx);
     const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
     session.pending = pending;
     const services = options.services ?? [];
+    const asCompany = companyLogin && ctx.query.as === 'company';
     const params: Record<string, string> = {
       redirect_uri: redirectUri,
-      scope: [options.scope ?? 'openid profile phone', ...services.map((s) => s.scope)].join(' '),
+      scope: [...personalScopes, ...(asCompany ? [companyScope] : []), ...services.map((s) => s.scope)].join(' '),
       state: pending.state,
       nonce: pending.nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(pending.codeVerifier),
       code_challenge_method: 'S256',
+      ui_locales: language,
     };
+    if (asCompany) params.prompt = 'select_account';
     for (const name of ['acr_values', 'prompt', 'max_age']) {
       const value = ctx.query[name];
       if (typeof value === 'string') params[name] = value;
@@ -147,16 +209,30 @@ ${session.claims
     ctx.redirect('/');
   });
   router.get('/callback', async (ctx) => {
-    const config = await discover();
+    const language = demoLanguage(ctx);
     const session = sessionOf(ctx);
     const pending = session.pending;
     session.pending = undefined;
+    const error = typeof ctx.query.error === 'string' ? ctx.query.error : undefined;
+    if (error === 'access_denied' && pending && ctx.query.state === pending.state) {
+      deadEnd(ctx, language, 200, translate(language, 'cancelledTitle'), translate(language, 'cancelled'));
+      return;
+    }
     if (!pending) {
-      ctx.status = 400;
-      ctx.body = 'no login in progress';
+      // A reload of the callback, or Back to it: a signed-in person simply goes on.
+      if (session.claims) {
+        ctx.redirect('/');
+        return;
+      }
+      deadEnd(ctx, language, 400, translate(language, 'deadEndTitle'), translate(language, 'noLoginInProgress'));
+      return;
+    }
+    if (ctx.query.state !== pending.state) {
+      deadEnd(ctx, language, 400, translate(language, 'deadEndTitle'), translate(language, 'stateMismatch'));
       return;
     }
     try {
+      const config = await discover();
       const tokens = await oidc.authorizationCodeGrant(config, new URL(ctx.originalUrl, options.baseUrl), {
         pkceCodeVerifier: pending.codeVerifier, expectedState: pending.state, expectedNonce: pending.nonce, idTokenExpected: true,
       });
@@ -167,11 +243,10 @@ ${session.claims
       session.refreshToken = tokens.refresh_token;
       session.serviceAnswer = undefined;
       ctx.redirect('/');
-    } catch (error) {
-      ctx.status = 400;
-      ctx.type = 'html';
-      const err = error as { error?: string; error_description?: string; message: string };
-      ctx.body = `<!doctype html><meta charset="utf-8"><style>${style}</style><h1>登录失败 · Sign-in failed</h1><p id="error">${escapeHtml(err.error ?? err.message)}</p><p>${escapeHtml(err.error_description ?? '')}</p><p><a href="/">返回 · Back</a></p>`;
+    } catch (failure) {
+      const err = failure as { error?: string; message: string };
+      const reason = err.error ?? (error ? error : 'invalid_response');
+      deadEnd(ctx, language, 400, translate(language, 'deadEndTitle'), translate(language, 'loginFailed', { reason, ref: randomBytes(4).toString('hex') }));
     }
   });
   router.get('/logout', async (ctx) => {
@@ -185,6 +260,7 @@ ${session.claims
     session.serviceAnswer = undefined;
     ctx.redirect(oidc.buildEndSessionUrl(config, {
       post_logout_redirect_uri: new URL('/', options.baseUrl).href,
+      ui_locales: demoLanguage(ctx),
       ...(idToken ? { id_token_hint: idToken } : { client_id: options.clientId }),
     }).href);
   });

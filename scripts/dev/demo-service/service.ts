@@ -5,6 +5,7 @@
  * person the token names — by the Shanghai pairwise `sub`, never by name or ID number.
  *
  * The account figures are made up from a hash of `sub`: the demo keeps no register of people.
+ * Its withdrawal desk shows 材料免交 with electronic licences (licence-desk.ts).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -13,6 +14,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { ConfiguredResourceServer } from '../../../broker/resources/types.ts';
 import { createVerifier, requireToken, type RefusalLogger, type TokenState } from '../../../broker/verify/index.ts';
+import { mountLicenceDesk, type LicenceDeskOptions } from './licence-desk.ts';
 
 export const housingFundScope = 'gjj:read';
 
@@ -25,6 +27,8 @@ export interface DemoServiceOptions {
   readonly host?: string;
   /** Where refusals are logged (default: JSON lines on stderr). */
   readonly logger?: RefusalLogger;
+  /** The 材料免交 withdrawal desk at `/` (a web client of tongban of its own); none without it. */
+  readonly desk?: LicenceDeskOptions;
 }
 
 export interface DemoService {
@@ -90,6 +94,7 @@ export function createDemoService(options: DemoServiceOptions): DemoService {
       assurance: claims.acr ?? null,
     };
   });
+  if (options.desk) mountLicenceDesk(router, options.desk);
   app.use(router.routes());
   app.use(router.allowedMethods());
 

@@ -1,0 +1,36 @@
+/**
+ * Starts `npm start`'s federation for the browser tests on free ports: config/demo.json itself, its
+ * addresses moved to those ports, with a throw-away SQLite store.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDemo, type Demo } from '../../scripts/dev/demo.ts';
+import { freePort } from '../support/federation.ts';
+
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function startDemoFederation(): Promise<Demo> {
+  const [brokerPort, simulatorPort, hangzhouPort, shanghaiPort, servicePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(join(tmpdir(), 'tongban-demo-'));
+  const configFile = join(dir, 'demo.json');
+  const moved = readFileSync(new URL('../../config/demo.json', import.meta.url), 'utf8')
+    .replaceAll('127.0.0.1:3200', `127.0.0.1:${hangzhouPort}`)
+    .replaceAll('127.0.0.1:3201', `127.0.0.1:${shanghaiPort}`)
+    .replaceAll('127.0.0.1:3300', `127.0.0.1:${servicePort}`);
+  writeFileSync(configFile, moved);
+  return startDemo({
+    TONGBAN_MODE: 'development',
+    TONGBAN_CONFIG: configFile,
+    TONGBAN_ISSUER: `http://127.0.0.1:${brokerPort}`,
+    TONGBAN_PORT: String(brokerPort),
+    TONGBAN_METRICS_PORT: '0',
+    TONGBAN_STORE: `sqlite:${join(dir, 'tongban.sqlite')}`,
+    TONGBAN_LOG_LEVEL: 'warn',
+    TONGBAN_NATIONAL_ISSUER: `http://127.0.0.1:${simulatorPort}`,
+    SIMULATOR_PORT: String(simulatorPort),
+    PORTAL_PORT: String(hangzhouPort),
+    SHANGHAI_PORTAL_PORT: String(shanghaiPort),
+    DEMO_SERVICE_PORT: String(servicePort),
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * Every page a person can meet, in a real headless Chromium, in both languages and both display
+ * modes (standard and 适老化) at a phone size and a desktop size: axe-core finds no serious or
+ * critical WCAG 2.1 A/AA violation on any, each is in one language with the right `lang`, and a
+ * screenshot of each lands in test-output/screenshots/ (untracked). One browser, one federation.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ConfiguredClient } from '../../config/defaults.ts';
+import { withPresentation, type DisplayMode, type Locale } from '../../broker/platform/i18n/index.ts';
+import { describeError } from '../../broker/platform/errors.ts';
+import { errorPage } from '../../broker/platform/pages/layout.ts';
+import { demoPassword } from '../../scripts/dev/simulator/index.ts';
+import { authorizationRequest, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+
+const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const screenshots = join(process.cwd(), 'test-output', 'screenshots');
+const sizes = [{ name: 'phone', width: 390, height: 844 }, { name: 'desktop', width: 1280, height: 900 }] as const;
+const wcagTags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const portal: ConfiguredClient = {
+  client_id: 'pages-portal', client_secret: 'pages-portal-secret', client_name: '苏州企业服务门户', city: '320500',
+  redirect_uris: ['http://127.0.0.1:9/portal/callback'], post_logout_redirect_uris: ['http://127.0.0.1:9/portal/'],
+  scope: 'openid profile legal_person', first_party: true,
+};
+const thirdParty: ConfiguredClient = {
+  client_id: 'pages-third-party', client_secret: 'pages-third-party-secret', client_name: '上海公积金查询', city: '310000',
+  redirect_uris: ['http://127.0.0.1:9/third/callback'], scope: 'openid profile',
+};
+
+interface Combination { readonly locale: Locale; readonly mode: DisplayMode }
+const combinations: readonly Combination[] = [
+  { locale: 'zh-CN', mode: 'standard' }, { locale: 'zh-CN', mode: 'elder' },
+  { locale: 'en', mode: 'standard' }, { locale: 'en', mode: 'elder' },
+];
+
+describe('every page, both languages, both modes, phone and desktop (axe-core)', function () {
+  this.timeout(180_000);
+  let federation: Federation;
+  let browser: Browser;
+  let axeSource: string;
+  let portalRp: RelyingParty;
+  let thirdRp: RelyingParty;
+
+  before(async () => {
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    await mkdir(screenshots, { recursive: true });
+    federation = await startFederation({ clients: [portal, thirdParty] });
+    portalRp = await relyingParty(federation.issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
+    thirdRp = await relyingParty(federation.issuer, { clientId: thirdParty.client_id, clientSecret: thirdParty.client_secret!, redirectUri: thirdParty.redirect_uris[0]! });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+  });
+  after(async () => {
+    await browser?.close();
+    await federation?.stop();
+  });
+
+  /** Runs axe at both sizes and takes the screenshots; returns the problems found. */
+  async function examine(page: Page, name: string, combination: Combination, own = true): Promise<string[]> {
+    const problems: string[] = [];
+    const where = `${name} (${combination.locale}, ${combination.mode})`;
+    if (own) {
+      assert.equal(await page.getAttribute('html', 'lang'), combination.locale, `${where}: lang attribute`);
+      assert.equal(await page.locator('html.elder').count(), combination.mode === 'elder' ? 1 : 0, `${where}: display mode`);
+      assert.equal(await page.locator('nav.switches a').count(), 2, `${where}: language and display switches`);
+    }
+    assert.equal(await page.locator('meta[name="viewport"]').count(), 1, `${where}: viewport meta tag`);
+    await page.addScriptTag({ content: axeSource });
+    for (const size of sizes) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      const violations = await page.evaluate(async (tags) => {
+        const result = await (window as unknown as { axe: { run(c: Document, o: unknown): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: unknown }> }> }> } })
+          .axe.run(document, { runOnly: { type: 'tag', values: tags } });
+        return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))}`);
+      }, wcagTags);
+      problems.push(...violations.map((v) => `${where} ${size.name}: ${v}`));
+      await page.screenshot({ path: join(screenshots, `${name}.${combination.locale}.${combination.mode}.${size.name}.png`), fullPage: true });
+    }
+    return problems;
+  }
+
+  const atBroker = (path: string) => (url: URL) => url.href.startsWith(federation.issuer) && url.pathname.startsWith(path);
+
+  for (const combination of combinations) {
+    it(`walks the flows in ${combination.locale}, ${combination.mode} display`, async () => {
+      const context = await browser.newContext({ locale: combination.locale === 'en' ? 'zh-CN' : 'en-US' });
+      const page = await context.newPage();
+      await page.route('http://127.0.0.1:9/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html lang="en"><title>portal</title><p>portal callback</p></html>' }));
+      const problems: string[] = [];
+      const simulator = new URL(federation.simulator.url).origin;
+      // The switches set both cookies and come back (Accept-Language says the other language: the cookie wins).
+      await page.goto(`${federation.issuer}/preferences?lang=${combination.locale}&display=${combination.mode}&return=${encodeURIComponent('/account')}`);
+      await page.waitForURL(atBroker('/account'));
+      problems.push(...await examine(page, 'account-signed-out', combination));
+
+      // Company login: the national login page, then the company choice.
+      await page.goto((await authorizationRequest(portalRp, { scope: 'openid profile legal_person' })).url.href);
+      await page.waitForURL((url) => url.origin === simulator);
+      problems.push(...await examine(page, 'national-login', combination, false));
+      await page.fill('input[name="username"]', 'lisi');
+      await page.fill('input[name="password"]', demoPassword);
+      await page.click('button[type="submit"]');
+      await page.waitForURL((url) => url.href.startsWith(federation.issuer) && url.pathname.endsWith('/company'));
+      problems.push(...await examine(page, 'company-choice', combination));
+      await page.click('button[value="act"]');
+      await page.waitForURL((url) => url.href.startsWith(portalRp.redirectUri));
+
+      // The account page of a signed-in person.
+      await page.goto(`${federation.issuer}/account`);
+      problems.push(...await examine(page, 'account', combination));
+
+      // Consent for an app that is not first-party; the language switch in the middle of it keeps the person there.
+      await page.goto((await authorizationRequest(thirdRp)).url.href);
+      await page.waitForURL(atBroker('/interaction/'));
+      problems.push(...await examine(page, 'consent', combination));
+      const consentUrl = page.url();
+      await page.click('nav.switches a[hreflang]');
+      await page.waitForURL(consentUrl);
+      assert.notEqual(await page.getAttribute('html', 'lang'), combination.locale, 'the switch changed the language and came back to the consent');
+      await page.click('nav.switches a[hreflang]');
+      await page.waitForURL(consentUrl);
+      await page.click('button[value="deny"]');
+      await page.waitForURL((url) => url.href.startsWith(thirdRp.redirectUri) && url.searchParams.get('error') === 'access_denied');
+
+      // Step-up that the person cannot reach (lisi's highest level is 3): its refusal page.
+      await page.goto((await authorizationRequest(portalRp, { acr_values: 'urn:tongban:loa:4', prompt: 'login' })).url.href);
+      await page.waitForURL((url) => url.origin === simulator);
+      await page.fill('input[name="username"]', 'lisi');
+      await page.fill('input[name="password"]', demoPassword);
+      await page.click('button[type="submit"]');
+      await page.waitForURL((url) => url.href.startsWith(federation.issuer));
+      assert.match(await page.locator('code').first().textContent() ?? '', /unmet_authentication_requirements/);
+      problems.push(...await examine(page, 'error-assurance-unreachable', combination));
+
+      // Sign-out: the broker's question, the national confirmation, the broker's signed-out page.
+      await page.goto(`${federation.issuer}/session/end`);
+      problems.push(...await examine(page, 'logout', combination));
+      await page.click('button[name="logout"][value="yes"]');
+      await page.waitForURL((url) => url.origin === simulator && url.pathname.startsWith('/session/end'));
+      problems.push(...await examine(page, 'national-logout', combination, false));
+      await page.click('button[type="submit"]');
+      await page.waitForURL(atBroker('/session/end/success'));
+      problems.push(...await examine(page, 'signed-out', combination));
+
+      // Step-up that works: the national face check.
+      await page.goto((await authorizationRequest(portalRp, { acr_values: 'urn:tongban:loa:4' })).url.href);
+      await page.waitForURL((url) => url.origin === simulator);
+      await page.fill('input[name="username"]', 'zhangsan');
+      await page.fill('input[name="password"]', demoPassword);
+      await page.click('button[type="submit"]');
+      await page.waitForSelector('form[action$="/face"]');
+      problems.push(...await examine(page, 'national-face-check', combination, false));
+
+      // The errors a person can reach by address.
+      const unknownApp = new URL((await authorizationRequest(portalRp)).url);
+      unknownApp.searchParams.set('client_id', 'no-such-app');
+      const wrongRedirect = new URL((await authorizationRequest(portalRp)).url);
+      wrongRedirect.searchParams.set('redirect_uri', 'https://attacker.example/callback');
+      const errorsByAddress: Array<[string, string, string]> = [
+        ['error-unknown-app', unknownApp.href, 'invalid_client'],
+        ['error-wrong-redirect', wrongRedirect.href, 'invalid_redirect_uri'],
+        ['error-expired-login', `${federation.issuer}/interaction/expired-login-uid`, 'session_not_found'],
+        ['error-replayed-callback', `${federation.issuer}/national/callback?code=replayed&state=replayed-state`, 'upstream_state_mismatch'],
+        ['error-not-found', `${federation.issuer}/no/such/page`, 'not_found'],
+      ];
+      for (const [name, address, code] of errorsByAddress) {
+        await page.goto(address);
+        assert.match(await page.locator('.technical code').first().textContent() ?? '', new RegExp(code), name);
+        assert.equal(await page.locator('[role="alert"] #error-message').count(), 1, `${name}: the error is announced`);
+        assert.ok(await page.locator('#support-reference').count() === 1, `${name}: support reference`);
+        problems.push(...await examine(page, name, combination));
+      }
+
+      // Errors that need a broken dependency, rendered exactly as the boundary renders them.
+      const rendered: Array<[string, ReturnType<typeof describeError>]> = [
+        ['error-national-down', describeError('upstream_unavailable')],
+        ['error-store-down', describeError('store_unavailable')],
+        ['error-rate-limited', describeError('too_many_requests', { retryAfterSeconds: 30 })],
+        ['error-consent-refused', describeError('access_denied')],
+      ];
+      for (const [name, described] of rendered) {
+        const html = withPresentation({ ...combination, returnTo: '/account', switchPath: '/preferences' }, () => errorPage({ ...described, reference: 'req-0000-example' }));
+        await page.setContent(html);
+        problems.push(...await examine(page, name, combination));
+      }
+      await context.close();
+      assert.deepEqual(problems, []);
+    });
+  }
+});
