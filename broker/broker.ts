@@ -49,6 +49,7 @@ import { installProviderExtensions } from './oidc/extensions.ts';
 import { seedCities } from '../config/cities.ts';
 import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
 import { createDashboard, createLoginCounts } from './dashboard/index.ts';
+import { storeAuditTrail } from './audit/folded.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
 const { shutdownGraceMs } = tunables;
@@ -186,12 +187,15 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // The operator dashboard at /admin, before the admin JSON API answers the rest of /admin/...;
   // its charts count logins in the shared store, so every node contributes.
   const loginCounts = createLoginCounts(store);
+  const dashboardAudit = storeAuditTrail(store);
   metrics.observeLogins((login) => {
     loginCounts.record(login).catch((error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }));
   });
   provider.use(createDashboard({
     registry, store, logins: loginCounts, logger, issuer: config.issuer, cookiePrefix: config.cookiePrefix,
     logoutQueue: () => logoutQueueDepth(),
+    // The chain as a whole (broker/audit): each dashboard page shows whether it still verifies.
+    verifyAudit: async () => (await dashboardAudit.verify()).ok,
   }));
   // Members, then resources: the list and its order are in oidc/extensions.ts.
   installProviderExtensions(provider, { members: registry, resources, logger });
@@ -228,7 +232,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(router.routes());
   provider.use(router.allowedMethods());
   provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
-  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config });
+  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config, companies: legalPersons });
   provider.use(legacy.routes());
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,

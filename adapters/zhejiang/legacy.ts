@@ -111,7 +111,9 @@ async function simpleauth(params: LegacyParams, bridge: LegacyBridgeApi): Promis
     const redeemed = await system.redeemTicket(credential);
     if (!redeemed) return { result: 'badTicket', ...known };
     const token = await redeemed.issueToken();
-    return { result: 'ok', ...known, fields: { token, ...zhejiangLegacyFields(redeemed.claims, zhejiangTicketFields), orgcoding: '' } };
+    // `orgcoding`: the company's unified social credit code in a company login, empty for a person.
+    const orgcoding = redeemed.claims.unifiedSocialId === undefined ? '' : String(redeemed.claims.unifiedSocialId);
+    return { result: 'ok', ...known, fields: { token, ...zhejiangLegacyFields(redeemed.claims, zhejiangTicketFields), orgcoding } };
   }
   const found = await system.findToken(credential);
   if (!found) return { result: 'badToken', ...known };

@@ -63,7 +63,7 @@ export function memberAuditOn(trail: AuditTrail) {
       const out: MemberAuditEntry[] = [];
       for (const entry of (await trail.list({ type: 'admin' })).reverse()) {
         if (entry.details?.area !== 'members') continue;
-        const member = entry.details.member as Omit<MemberAuditEntry, 'id' | 'at'>;
+        const member = { ...(entry.details.member as Omit<MemberAuditEntry, 'id' | 'at' | 'action'>), action: entry.action as MemberAuditEntry['action'] };
         if (province && member.province !== province) continue;
         if (city && member.city !== city) continue;
         out.push({ id: positionId(entry), at: entry.time, ...member });

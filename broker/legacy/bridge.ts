@@ -17,6 +17,7 @@ import type { AccountStore } from '../accounts/records.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { Derive } from '../identity/subjects.ts';
+import type { LegacyCompanies } from './companies.ts';
 import { createLegacyCredentials, revokeLegacyTokensForAccount, revokeLegacyTokensForSession } from './credentials.ts';
 import { createLegacyLogin } from './login.ts';
 import { mountLegacyProtocols } from './provinces.ts';
@@ -33,6 +34,8 @@ export interface LegacyBridgeOptions {
   readonly config: TongbanConfig;
   /** Seals the stored service passwords. */
   readonly sealer: Sealer;
+  /** Company logins (broker.legalPersons): without it, systems with `legal_person` issue no ticket. */
+  readonly companies?: LegacyCompanies;
   /** Epoch milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -65,8 +68,12 @@ export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
     interactionTtlSeconds: config.ttl.interaction,
     registry,
     credentials,
+    ...(options.companies ? { companies: options.companies } : {}),
   });
-  const services = { store, registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now };
+  const services = {
+    store, registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now,
+    ...(options.companies ? { companies: options.companies } : {}),
+  };
   const router = new Router();
   login.mount(router);
   mountLegacyProtocols(router, services);

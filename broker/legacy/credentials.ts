@@ -20,6 +20,8 @@ export interface LegacyGrant {
   readonly scope: string;
   /** `acr` of the broker login: the level the system is told, whatever the person reached since elsewhere. */
   readonly acr?: string;
+  /** A company login (a system with `legal_person`): the company its authorization acts for, confirmed again at each use. */
+  readonly creditCode?: string;
 }
 
 interface StoredGrant extends LegacyGrant {

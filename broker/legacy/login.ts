@@ -17,6 +17,7 @@ import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { Derive } from '../identity/subjects.ts';
+import type { LegacyCompanies } from './companies.ts';
 import type { LegacyCredentials } from './credentials.ts';
 import { legacyScopes, type LegacyProvince, type LegacyRegistry, type LegacySystem } from './registry.ts';
 import { routes } from '../../config/defaults.ts';
@@ -69,6 +70,8 @@ export interface LegacyLoginOptions {
   readonly interactionTtlSeconds: number;
   readonly registry: LegacyRegistry;
   readonly credentials: LegacyCredentials;
+  /** Company logins: the company each authorization was bound to. */
+  readonly companies?: LegacyCompanies;
 }
 
 export interface LegacyLogin {
@@ -115,7 +118,14 @@ export function createLegacyLogin(options: LegacyLoginOptions): LegacyLogin {
     const grant = code.grantId ? await provider.Grant.find(code.grantId) : undefined;
     if (!grant || grant.accountId !== code.accountId || grant.clientId !== clientId) return undefined;
     if (!code.accountId || !code.sessionUid) return undefined;
-    return { accountId: code.accountId, sessionUid: code.sessionUid, scope: code.scope ?? 'openid', ...(code.acr ? { acr: code.acr } : {}) };
+    // A company login: the ticket carries the company the person chose; without one nothing is issued.
+    const companyLogin = (code.scope ?? '').split(' ').includes('legal_person');
+    const company = companyLogin ? await options.companies?.actingForGrant(grant.jti) : undefined;
+    if (companyLogin && !company) return undefined;
+    return {
+      accountId: code.accountId, sessionUid: code.sessionUid, scope: code.scope ?? 'openid', ...(code.acr ? { acr: code.acr } : {}),
+      ...(company ? { creditCode: company.creditCode } : {}),
+    };
   }
 
   return {

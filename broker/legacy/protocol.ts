@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import type { LegacyFailure, LegacyOutcome, LegacyResponse } from '../../adapters/legacy.ts';
+import { isTongbanError } from '../platform/errors.ts';
 import { readBody } from '../platform/http/body.ts';
 import type { Logger } from '../platform/log.ts';
 import { metricsOf } from '../platform/metrics/index.ts';
@@ -80,7 +81,8 @@ export async function answerLegacyCall(
   try {
     outcome = await call(ctx);
   } catch (error) {
-    outcome = isStoreUnavailable(error)
+    // The national platform out of reach (a company ticket's mandate check) is unavailable too.
+    outcome = isStoreUnavailable(error) || (isTongbanError(error) && error.code.startsWith('upstream_'))
       ? { result: 'unavailable' }
       : { result: 'internal', reason: (error as Error)?.name ?? 'unknown' };
   }

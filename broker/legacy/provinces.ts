@@ -7,6 +7,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { LegacyBridgeApi, LegacyCaller, LegacyOutcome, LegacyRedemption } from '../../adapters/legacy.ts';
 import { legacyAdapters } from '../../adapters/registry.ts';
+import type { LegalPerson } from '../identity/model.ts';
+import { isTongbanError } from '../platform/errors.ts';
 import { legacyCredentialPattern, type LegacyGrant } from './credentials.ts';
 import { invalidLegacyRequest, unknownSystem } from './login.ts';
 import { answerLegacyCall, legacyParams, legacyReplayKey, legacyReplayMemoryMs, signatureMatches, withinWindow } from './protocol.ts';
@@ -16,12 +18,28 @@ import type { LegacyServices } from './services.ts';
 /** Mounts the login entry and the API of each province with a legacy protocol. */
 export function mountLegacyProtocols(router: Router, services: LegacyServices): void {
   for (const { id: province, legacy: protocol } of legacyAdapters()) {
-    const { store, registry, credentials, release, login, logger, now } = services;
+    const { store, registry, credentials, release, login, logger, now, companies } = services;
+
+    /** A company ticket or token: the same mandate check as the OIDC side, now; undefined when not current. */
+    const actingOf = async (grant: LegacyGrant & { readonly creditCode: string }): Promise<LegalPerson | undefined> => {
+      if (!companies) return undefined;
+      try {
+        return await companies.checkActing({ sessionUid: grant.sessionUid, creditCode: grant.creditCode });
+      } catch (error) {
+        // The national platform unreachable is the call's failure (`unavailable`), not a refusal.
+        if (!isTongbanError(error) || error.code.startsWith('upstream_')) throw error;
+        logger.info('legacy_company_refused', { province, service: grant.serviceCode, code: error.code });
+        return undefined;
+      }
+    };
 
     const redemption = async (grant: LegacyGrant | undefined, system: LegacySystem): Promise<LegacyRedemption | undefined> => {
       const identity = grant && (await release.identityOf(grant));
       if (!grant || !identity) return undefined;
-      return { claims: release.claimsFor(system, grant, identity), issueToken: () => credentials.issueToken(grant) };
+      const creditCode = grant.creditCode;
+      const acting = creditCode !== undefined ? await actingOf({ ...grant, creditCode }) : undefined;
+      if (creditCode !== undefined && !acting) return undefined;
+      return { claims: release.claimsFor(system, grant, identity, acting), issueToken: () => credentials.issueToken(grant) };
     };
     const callerOf = (system: LegacySystem): LegacyCaller => ({
       serviceCode: system.serviceCode,

@@ -1,7 +1,8 @@
 /**
  * The broker's interaction routes (route table in README.md): the login prompt goes to the national
- * platform, the callback comes back here and runs the national-return steps, consent for apps that
- * are not first-party, and the company choice has its own page (company-choice.ts).
+ * platform, the callback comes back here and runs the national-return steps, consent (every app's
+ * sensitive items, and everything for apps that are not first-party), and the company choice has
+ * its own page (company-choice.ts).
  */
 import Router from '@koa/router';
 import { errors } from 'oidc-provider';

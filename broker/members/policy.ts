@@ -18,6 +18,7 @@ import { licenceScopes } from '../licences/types.ts';
 import type { Mode } from '../../config/defaults.ts';
 import { appUrlProblem } from '../../config/rules/urls.ts';
 import { isDivisionCode } from '../identity/identifiers.ts';
+import { isMandateScopeList, requiredMandateScopesProperty } from '../release/legal-person.ts';
 import { checkOutboundUrl, OutboundRefusal } from '../platform/http/outbound.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
 import { checkPurposes, type AppPurposes } from './purposes.ts';
@@ -51,6 +52,8 @@ export interface AppInput {
   readonly first_party?: unknown;
   readonly purposes?: unknown;
   readonly sector_identifier_uri?: unknown;
+  /** Mandate scopes an agent must hold to act for a company here (operators only; docs/legal-persons.md). */
+  readonly required_mandate_scopes?: unknown;
 }
 
 /** An app's policy, checked and normalised. */
@@ -69,6 +72,7 @@ export interface AppPolicy {
   readonly first_party: boolean;
   readonly purposes?: AppPurposes;
   readonly sector_identifier_uri?: string;
+  readonly required_mandate_scopes?: readonly string[];
 }
 
 export interface PolicyRules {
@@ -243,6 +247,17 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
 
   const purposes = checkPurposes(input.purposes, scope.split(' '), problems);
 
+  let requiredMandateScopes: readonly string[] | undefined;
+  if (input.required_mandate_scopes !== undefined) {
+    if (!isMandateScopeList(input.required_mandate_scopes)) {
+      problems.push({ field: requiredMandateScopesProperty, code: RegistryErrorCode.invalidAppMetadata, message: 'must be a list of mandate scope names (e.g. "tax")' });
+    } else if (input.required_mandate_scopes.length && !scope.split(' ').includes('legal_person')) {
+      problems.push({ field: requiredMandateScopesProperty, code: RegistryErrorCode.invalidAppMetadata, message: 'needs legal_person in scope' });
+    } else if (input.required_mandate_scopes.length) {
+      requiredMandateScopes = [...new Set(input.required_mandate_scopes)];
+    }
+  }
+
   if (problems.length) return { problems };
   return {
     problems,
@@ -261,6 +276,7 @@ export function checkAppInput(input: AppInput, rules: PolicyRules): { value?: Ap
       first_party: firstParty,
       ...(purposes ? { purposes } : {}),
       ...(sectorUri ? { sector_identifier_uri: sectorUri } : {}),
+      ...(requiredMandateScopes ? { required_mandate_scopes: requiredMandateScopes } : {}),
     },
   };
 }
@@ -318,5 +334,6 @@ export function clientMetadataOfApp(app: MemberApp): ClientMetadata {
     city: app.city,
     first_party: app.first_party,
     ...(app.purposes ? { purposes: { ...app.purposes } } : {}),
+    ...(app.required_mandate_scopes?.length ? { [requiredMandateScopesProperty]: [...app.required_mandate_scopes] } : {}),
   } as ClientMetadata;
 }

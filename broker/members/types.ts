@@ -49,6 +49,8 @@ export interface MemberApp {
   readonly purposes?: Readonly<Record<string, string>>;
   /** OIDC Core 8.1: where the app publishes its redirect URIs when they span several organisations. */
   readonly sector_identifier_uri?: string;
+  /** Mandate scopes an agent must hold to act for a company at this app (set by operators; docs/legal-persons.md). */
+  readonly required_mandate_scopes?: readonly string[];
   /** Further standard metadata a dynamically registered app gave (allow-listed). */
   readonly extra?: Readonly<Record<string, unknown>>;
   /** scrypt hash of the client secret; the secret itself is never stored. */

@@ -74,6 +74,12 @@ export interface NationalPlatformOptions {
 
 const scope = 'openid profile phone id_number entities licences';
 
+/**
+ * Claims of the scopes above that the canonical identity is built from; an ID token carrying all of
+ * them makes the userinfo call needless (`phone_number` is optional and absent for some people).
+ */
+const identityClaims = ['name', 'cert_type', 'cert_no', 'cert_key', 'entities'] as const;
+
 /** A time-out or abort, of the call itself or of what it wrapped. */
 function isTimeout(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -151,11 +157,15 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
       }
       const idClaims = tokens.claims();
       if (!idClaims) throw rejected('no ID token');
+      // The national platform releases the scope claims in the ID token too: userinfo is asked only
+      // when the ID token lacks one the identity is built from (no call a login does not need).
       let userinfo: Record<string, unknown> = {};
-      try {
-        userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
-      } catch (error) {
-        throw classify(error, 'userinfo');
+      if (identityClaims.some((name) => idClaims[name] === undefined)) {
+        try {
+          userinfo = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub);
+        } catch (error) {
+          throw classify(error, 'userinfo');
+        }
       }
       const expiresIn = tokens.expiresIn();
       // The ID token's statements win over userinfo for what both carry (acr, auth_time, sub).

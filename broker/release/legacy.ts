@@ -5,7 +5,7 @@
 import type Provider from 'oidc-provider';
 import { adapterForDivision } from '../../adapters/registry.ts';
 import type { ClaimValue } from '../../adapters/types.ts';
-import { atAchievedLevel, type CanonicalIdentity } from '../identity/model.ts';
+import { atAchievedLevel, type CanonicalIdentity, type LegalPerson } from '../identity/model.ts';
 import type { Derive } from '../identity/subjects.ts';
 
 /**
@@ -37,8 +37,8 @@ export interface LegacyRelease {
    * session has ended (logout, expiry, another person logging in), undefined.
    */
   identityOf(grant: LegacyGrantFacts): Promise<CanonicalIdentity | undefined>;
-  /** The dialect claims of the system's province. */
-  claimsFor(system: LegacySystemFacts, grant: LegacyGrantFacts, identity: CanonicalIdentity): Record<string, ClaimValue>;
+  /** The dialect claims of the system's province; with `acting`, the company in the province's own fields. */
+  claimsFor(system: LegacySystemFacts, grant: LegacyGrantFacts, identity: CanonicalIdentity, acting?: LegalPerson): Record<string, ClaimValue>;
 }
 
 export function createLegacyRelease(provider: Provider, accounts: IdentitySource, derive: Derive): LegacyRelease {
@@ -48,12 +48,12 @@ export function createLegacyRelease(provider: Provider, accounts: IdentitySource
       if (!session || session.accountId !== grant.accountId) return undefined;
       return accounts.load(grant.accountId);
     },
-    claimsFor(system, grant, identity) {
+    claimsFor(system, grant, identity, acting) {
       const adapter = adapterForDivision(system.city);
       if (!adapter) return {};
       const granted = new Set(grant.scope.split(' '));
       const scopes = new Set(['openid', ...system.scopes.filter((scope) => granted.has(scope))]);
-      return adapter.claims({ identity: atAchievedLevel(identity, grant.acr), scopes, accountId: adapter.accountId(identity, derive) });
+      return adapter.claims({ identity: atAchievedLevel(identity, grant.acr), scopes, accountId: adapter.accountId(identity, derive), ...(acting ? { acting } : {}) });
     },
   };
 }

@@ -9,8 +9,12 @@ import { isDivisionCode } from '../../broker/identity/identifiers.ts';
 import type { ConfiguredLegacySystem, Mode } from '../defaults.ts';
 import { isLoopbackHost } from './urls.ts';
 
-/** What a legacy system may receive beside its user id (`openid` is implied). */
-export const legacyScopes = ['profile', 'phone', 'id_number'] as const;
+/**
+ * What a legacy system may receive beside its user id (`openid` is implied). A system with
+ * `legal_person` serves company logins: the person chooses the company, and the ticket answers
+ * carry it in the province's own fields (docs/legal-persons.md).
+ */
+export const legacyScopes = ['profile', 'phone', 'id_number', 'legal_person'] as const;
 export type LegacyScope = (typeof legacyScopes)[number];
 
 const minimumPasswordLength = 16;

@@ -12,6 +12,9 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@keyv/redis';
+import { captureOutput, type ProcessOutput } from './output.ts';
+
+export { observeProcessOutputs, outputLineLimit, type OutputLine, type ProcessOutput } from './output.ts';
 
 export const repositoryRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -212,6 +215,8 @@ export interface BrokerProcess {
   readonly url: string;
   readonly pid: number;
   readonly child: ChildProcess;
+  /** Every line the node wrote on stdout and stderr (unless `keepLogs` is false). */
+  readonly output: ProcessOutput;
   /** Log lines (JSON objects) the node has written so far. */
   readonly logs: Array<Record<string, unknown>>;
   /** Resolves with the exit code once the process has ended. */
@@ -259,44 +264,40 @@ export async function spawnBroker(options: BrokerProcessOptions): Promise<Broker
   track(child);
   const logs: Array<Record<string, unknown>> = [];
   const text: string[] = [];
-  let buffered = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (options.keepLogs === false) {
-        if (text.length > 50) text.shift();
-      } else if (line.startsWith('{')) {
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>);
-          continue;
-        } catch {
-          // not a log line
+  let out = '';
+  let listening: ((url: string) => void) | undefined;
+  const output = captureOutput(child, options.script ?? 'scripts/cli/broker.ts', {
+    keep: options.keepLogs !== false,
+    onLine: (line) => {
+      if (line.stream === 'stdout') {
+        // Only the start-up is looked for here; the lines themselves are in `output`.
+        if (listening) {
+          out += `${line.text}\n`;
+          const match = /listening on (http:\/\/\S+)/.exec(out);
+          if (match?.[1]) listening(match[1]);
         }
+        return;
       }
-      text.push(line);
-    }
+      if (line.json && options.keepLogs !== false) {
+        logs.push(line.json);
+        return;
+      }
+      text.push(line.text);
+      if (text.length > 50) text.shift();
+    },
   });
   const exit = exited(child);
   const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`broker did not start within ${options.startTimeoutMs ?? 15_000} ms: ${text.slice(-5).join(' | ')}`));
     }, options.startTimeoutMs ?? 15_000);
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolveUrl(match[1]);
-      }
-    });
+    listening = (found) => {
+      listening = undefined;
+      out = '';
+      clearTimeout(timer);
+      resolveUrl(found);
+    };
     void exit.then((code) => {
       clearTimeout(timer);
       reject(new Error(`broker exited with ${code} before listening: ${[...text.slice(-5), ...logs.slice(-3).map((l) => JSON.stringify(l))].join(' | ')}`));
@@ -307,6 +308,7 @@ export async function spawnBroker(options: BrokerProcessOptions): Promise<Broker
     url,
     pid: child.pid!,
     child,
+    output,
     logs,
     exited: exit,
     async stop(signal = 'SIGTERM') {
@@ -334,10 +336,12 @@ export async function runScript(script: string, args: readonly string[], options
     track(child);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    // Observers see the lines too (kind `command`: stdout is the answer, stderr the diagnostics).
+    captureOutput(child, script, { keep: true, kind: 'command' });
+    child.stdout!.on('data', (chunk: string) => {
       stdout += chunk;
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
     });
     // 'close', not 'exit': the output streams are complete by then.

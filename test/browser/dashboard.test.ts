@@ -63,13 +63,14 @@ describe('operator dashboard in Chromium', function () {
     for (let i = 0; i < 3; i += 1) await login(new UserAgent(), hangzhou, 'zhangsan');
     await page.waitForFunction((n) => Number((globalThis as unknown as PageGlobal).document.getElementById('hour-logins')?.textContent) >= n, before + 3, { timeout: 15_000 });
     assert.equal(await page.locator('#hour-chart').count(), 1);
-    await page.screenshot({ path: `${screenshots}/dashboard-federation.png`, fullPage: true });
 
     await page.click(`button[data-app="${hangzhou.clientId}"][data-action="suspend"]`);
     await page.waitForSelector('#result');
     await assert.rejects(login(new UserAgent(), hangzhou, 'zhangsan'));
     await page.goto(`${federation.issuer}/admin`);
     assert.equal(await page.textContent(`tr[data-client="${hangzhou.clientId}"] td.suspended`), 'suspended');
+    await page.waitForFunction(hourCounted);
+    await page.screenshot({ path: `${screenshots}/dashboard-federation.png`, fullPage: true });
     // Resumed again, it logs in.
     await page.click(`button[data-app="${hangzhou.clientId}"][data-action="resume"]`);
     await page.waitForSelector('#result');

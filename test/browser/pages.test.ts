@@ -105,8 +105,15 @@ describe('every page, both languages, both modes, phone and desktop (axe-core)',
       await page.click('button[type="submit"]');
       await page.waitForURL((url) => url.href.startsWith(federation.issuer) && url.pathname.endsWith('/company'));
       problems.push(...await examine(page, 'company-choice', combination));
+      await page.locator('input[name="credit_code"]').first().check();
       await page.click('button[value="act"]');
-      await page.waitForURL((url) => url.href.startsWith(portalRp.redirectUri));
+      // The company is a sensitive item: its separate consent, first-party app or not.
+      await page.waitForURL((url) => url.href.startsWith(portalRp.redirectUri) || url.pathname.endsWith('/consent') || /^\/interaction\/[^/]+$/.test(url.pathname));
+      if (!page.url().startsWith(portalRp.redirectUri)) {
+        problems.push(...await examine(page, 'consent-sensitive', combination));
+        await page.click('button[value="allow"]');
+        await page.waitForURL((url) => url.href.startsWith(portalRp.redirectUri));
+      }
 
       // The account page of a signed-in person.
       await page.goto(`${federation.issuer}/account`);

@@ -151,6 +151,11 @@ describe('separate consent for sensitive items', function () {
     const tokens = await redeem(portal, attempt, back.location!);
     assert.ok(tokens.claims()!.idnum, 'the ID number was consented');
     assert.ok(tokens.refresh_token);
+    // The release is in the broker's audit trail: the app, the items, the app's sub; no value.
+    const entries = await federation.broker.audit.list({ type: 'release', client: hangzhouPortal.client_id });
+    const entry = entries.find((e) => e.subject === tokens.claims()!.sub && (e.details?.items as string[] | undefined)?.includes('id_number'));
+    assert.ok(entry, 'the release of the ID number is recorded');
+    assert.ok(!JSON.stringify(entries).includes(String(tokens.claims()!.idnum)), 'no ID number in the trail');
 
     let account = await browser.get(`${federation.issuer}/account`);
     assert.match(account.body, new RegExp(`data-client="${hangzhouPortal.client_id}"`));

@@ -5,7 +5,7 @@
 import type { Store } from '../storage/types.ts';
 import type { Metrics } from './registry.ts';
 
-const metered = ['get', 'getMany', 'set', 'delete', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'appendToLog', 'readLog', 'logLength', 'increment', 'counters', 'ping', 'sweep'] as const;
+const metered = ['get', 'getMany', 'set', 'delete', 'consume', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'appendToLog', 'readLog', 'logLength', 'increment', 'counters', 'ping', 'sweep'] as const;
 
 export function meterStore(store: Store, metrics: Metrics): Store {
   const wrapper: Record<string, unknown> = { kind: store.kind, close: () => store.close() };

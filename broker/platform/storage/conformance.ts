@@ -140,6 +140,20 @@ export function storeConformance(backend: ConformanceBackend): void {
       assert.equal(await a.claim('race:other-key', 60_000), true);
     });
 
+    it('gives a consumed record to exactly one of 50 racing readers, and never an expired one', async () => {
+      for (let round = 0; round < 3; round += 1) {
+        const key = `take-once:${round}`;
+        await a.set(key, { round }, 60_000);
+        const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).consume<{ round: number }>(key)));
+        assert.deepEqual(results.filter((r) => r !== undefined), [{ round }], `round ${round}`);
+        assert.equal(await a.get(key), undefined);
+      }
+      assert.equal(await a.consume('take-once:absent'), undefined);
+      await a.set('take-once:short', 'soon gone', 99.5);
+      await sleep(200);
+      assert.equal(await b.consume('take-once:short'), undefined);
+    });
+
     it('grants a claim again once its TTL has passed', async () => {
       assert.equal(await a.claim('again', 100), true);
       assert.equal(await b.claim('again', 100), false);

@@ -23,7 +23,7 @@ export function isStoreUnavailable(error: unknown): error is StoreUnavailableErr
   return error instanceof StoreUnavailableError;
 }
 
-const guarded = ['get', 'getMany', 'set', 'delete', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'appendToLog', 'readLog', 'logLength', 'increment', 'counters', 'ping', 'sweep'] as const;
+const guarded = ['get', 'getMany', 'set', 'delete', 'consume', 'claim', 'addToSet', 'removeFromSet', 'members', 'deleteSet', 'appendToLog', 'readLog', 'logLength', 'increment', 'counters', 'ping', 'sweep'] as const;
 
 export function guardStore(store: Store, logger: Logger): Store {
   const wrapper: Record<string, unknown> = { kind: store.kind, close: () => store.close() };

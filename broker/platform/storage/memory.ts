@@ -34,6 +34,11 @@ export function createMemoryStore(): Store {
     getMany: records.getMany,
     set: records.set,
     delete: records.delete,
+    async consume<T>(key: string) {
+      const value = await records.get<T>(key);
+      // Only the caller whose delete removed it gets the value.
+      return value !== undefined && recordMap.delete(key) ? value : undefined;
+    },
     async claim(key, ttlMs) {
       checkRequiredTtl(ttlMs, 'claim');
       const now = Date.now();

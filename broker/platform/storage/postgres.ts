@@ -10,7 +10,7 @@ import pg, { type Pool } from 'pg';
 import {
   type BackendOptions, checkRequiredTtl, checkTtl, errorMessage, startSweeper, wholeMs,
 } from './common.ts';
-import { createRecords } from './records.ts';
+import { createRecords, takenRecord } from './records.ts';
 import type { Store } from './types.ts';
 
 const connectTimeoutMs = 3_000;
@@ -131,6 +131,10 @@ export async function createPostgresStore(url: string, options: BackendOptions):
     getMany: records.getMany,
     set: records.set,
     delete: records.delete,
+    async consume<T>(key: string) {
+      const { rows } = await pool.query<{ value: string }>('DELETE FROM tongban_records WHERE key = $1 RETURNING value', [prefix + key]);
+      return takenRecord<T>(rows[0]?.value);
+    },
     async claim(key, ttlMs) {
       checkRequiredTtl(ttlMs, 'claim');
       const won = await count(

@@ -38,6 +38,14 @@ export function deserializeRecord<T>(text: string): DeserializedData<T> | undefi
   return { value: parsed.v, ...(typeof parsed.expires === 'number' ? { expires: parsed.expires } : {}) };
 }
 
+/** A stored record taken out of the store by a take-once read: its value, unless it had expired. */
+export function takenRecord<T>(raw: string | null | undefined, now = Date.now()): T | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const record = deserializeRecord<T>(raw);
+  if (!record || (typeof record.expires === 'number' && now > record.expires)) return undefined;
+  return record.value ?? undefined;
+}
+
 export interface Records {
   get<T>(key: string): Promise<T | undefined>;
   getMany<T>(keys: readonly string[]): Promise<Array<T | undefined>>;

@@ -15,7 +15,7 @@ import type { RedisClientOptions, RedisClusterOptions } from '@keyv/redis';
 import {
   type BackendOptions, checkRequiredTtl, checkTtl, errorMessage, wholeMs,
 } from './common.ts';
-import { createRecords } from './records.ts';
+import { createRecords, takenRecord } from './records.ts';
 import type { Store } from './types.ts';
 
 const connectTimeoutMs = 3_000;
@@ -61,6 +61,7 @@ interface RedisCommands {
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
   unlink(key: string): Promise<unknown>;
+  getDel(key: string): Promise<string | null>;
   lRange(key: string, start: number, stop: number): Promise<string[]>;
   lLen(key: string): Promise<number>;
   hGetAll(key: string): Promise<Record<string, string>>;
@@ -178,7 +179,8 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
   const counterKey = (key: string) => `${base}n:${key}`;
   const adapter = new KeyvRedis(connection.keyvConnection, { throwOnErrors: true, throwOnConnectError: true });
   // Redis expires each record by its PX: the value needs no expiry of its own.
-  const records = createRecords(adapter, `${base}r:`, { nativeExpiry: true });
+  const recordKey = (key: string) => `${base}r:${key}`;
+  const records = createRecords(adapter, recordKey(''), { nativeExpiry: true });
   const { commands } = connection;
 
   return {
@@ -187,6 +189,10 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
     getMany: records.getMany,
     set: records.set,
     delete: records.delete,
+    async consume<T>(key: string) {
+      // GETDEL (Redis 6.2): one command, and only one caller ever gets the value.
+      return takenRecord<T>(await commands.getDel(recordKey(key)));
+    },
     async claim(key, ttlMs) {
       checkRequiredTtl(ttlMs, 'claim');
       const reply = await commands.set(claimKey(key), '1', { condition: 'NX', expiration: { type: 'PX', value: wholeMs(ttlMs) } });

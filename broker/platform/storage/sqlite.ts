@@ -15,7 +15,7 @@ import sqlite3 from 'sqlite3';
 import {
   type BackendOptions, checkRequiredTtl, checkTtl, createSerialQueue, startSweeper, wholeMs,
 } from './common.ts';
-import { createRecords } from './records.ts';
+import { createRecords, takenRecord } from './records.ts';
 import type { Store } from './types.ts';
 
 const busyTimeoutMs = 5_000;
@@ -172,6 +172,10 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
     getMany: records.getMany,
     set: records.set,
     delete: records.delete,
+    async consume<T>(key: string) {
+      const rows = await serial(() => db.all<{ value: string }>('DELETE FROM tongban_records WHERE key = ? RETURNING value', [prefix + key]));
+      return takenRecord<T>(rows[0]?.value);
+    },
     async claim(key, ttlMs) {
       checkRequiredTtl(ttlMs, 'claim');
       const now = Date.now();

@@ -16,6 +16,11 @@ export interface Store {
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<boolean>;
   /**
+   * Reads a record and deletes it in one atomic step (a take-once read): of several callers on
+   * every node sharing the store, exactly one gets the value, the others undefined.
+   */
+  consume<T>(key: string): Promise<T | undefined>;
+  /**
    * Atomically creates `key` if it does not exist (or has expired). Returns true for exactly one
    * caller across every node sharing the store. The basis of everything one-time.
    */

@@ -9,6 +9,8 @@ export interface UsageMessage {
   readonly memory: NodeJS.MemoryUsage;
   /** Whether a full GC ran first (the process has --expose-gc). */
   readonly gc: boolean;
+  /** HTTP requests the process has served so far, by `METHOD /path` shape (ids replaced by `*`). */
+  readonly requests: Record<string, number>;
 }
 
 /** A party the load generator logs in to, as a portal would know it. */

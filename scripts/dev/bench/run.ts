@@ -3,45 +3,43 @@
  * machine (see docs/scaling.md). Everything runs in its own process: a private redis-server (the
  * store of all three), the national simulator, the broker, a bare oidc-provider, a minimal relay
  * (a bare provider logging in at the national simulator with openid-client), and the load
- * generator. Prints one table, then the wrong-secret flood phase (flood.ts: login p99 beside a
- * flood of wrong secrets, and the ratio), and writes it all to .bench/results.json.
+ * generator. Prints one table, the wrong-secret flood phase (flood.ts: login p99 beside a flood of
+ * wrong secrets), the multi-node phase (three broker nodes on one Redis behind a non-sticky
+ * balancer against one node behind it), then every target of issue 17 with met / not met
+ * (figures.ts), and writes it all to .bench/results.json.
  *
  * Options:
  *   --seconds <n>   length of each measured phase (default 10)
+ *   --median-of <n> runs, each on fresh servers; every figure is the median of the runs (default 1)
  *   --only <list>   contenders to run, comma-separated (default broker,bare,relay)
+ *   --no-multinode  skip the multi-node phase
+ *   --trace         Redis MONITOR and request counts over 20 single logins per contender: what one
+ *                   login asks of the store, command by command (independent of machine load)
  *   --profile       profile the broker instead (node --cpu-prof) under concurrency-16 logins and
  *                   print where its CPU time goes; the profile is kept in .bench/profile/
  *   --profile-phase <kind>  with --profile: login (default), refresh, userinfo or introspection
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../processes.ts';
-import { floodReport, measureFlood, type FloodResult } from './flood.ts';
-import type { Job, JobKind, JobResult } from './protocol.ts';
-import { redisCommands, redisFootprint, startBenchServers, startLoadGenerator, type BenchServers, type LoadGenerator, type RedisFootprint, type ServerName } from './setup.ts';
-
-type Contender = 'broker' | 'bare' | 'relay';
-
-interface ContenderFigures {
-  readonly phases: JobResult[];
-  /** Server CPU milliseconds per login in the concurrency-16 phase (the contender's own process). */
-  readonly cpuMsPerLogin: number;
-  /** Redis commands per login in that phase. */
-  readonly redisCommandsPerLogin: number;
-  /** The national simulator's CPU per login of that phase (broker and relay only). */
-  readonly nationalCpuMsPerLogin?: number;
-  readonly logins: number;
-  readonly redis: RedisFootprint;
-  readonly bytesPerSession: number;
-  readonly retainedBytesPerSession: number;
-}
+import { type Contender, type ContenderFigures, fixed, median, type MultinodeFigures, type RunFigures, type SoakSummary, table, targets } from './figures.ts';
+import { floodReport, measureFlood } from './flood.ts';
+import type { Job, JobKind, JobResult, UsageMessage } from './protocol.ts';
+import { monitorRedis, redisCommands, redisFootprint, startBenchServers, startLoadGenerator, type BenchServers, type LoadGenerator, type RedisFootprint } from './setup.ts';
 
 const outputDir = join(repositoryRoot, '.bench');
 
 function cpuMs(before: NodeJS.CpuUsage, after: NodeJS.CpuUsage): number {
   return (after.user - before.user + after.system - before.system) / 1000;
+}
+
+/** Requests served between two usage samples, per login, by shape. */
+function requestsPer(before: UsageMessage, after: UsageMessage, logins: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(after.requests)
+    .map(([shape, n]) => [shape, (n - (before.requests[shape] ?? 0)) / Math.max(1, logins)] as const)
+    .filter(([, n]) => n > 0));
 }
 
 /**
@@ -61,7 +59,7 @@ async function measureAll(servers: BenchServers, load: LoadGenerator, contenders
   // Warm-up (JIT, connection pools, discovery); its logins count for the memory figure only.
   for (const c of contenders) counted(c, await load.run(job(c, 'login', 16, 3000)));
   for (const c of contenders) phases.get(c)!.push(counted(c, await load.run(job(c, 'login', 1, seconds * 1000))));
-  const cpu = new Map<Contender, { server: number; national: number; commands: number }>();
+  const perLogin = new Map<Contender, { server: number; national: number; commands: number; requests: Record<string, number>; nationalRequests: Record<string, number> }>();
   for (const c of contenders) {
     const server = servers.servers.get(c)!;
     const [before, nationalBefore, commandsBefore] = await Promise.all([server.usage(), national.usage(), redisCommands(servers.redis.url)]);
@@ -69,7 +67,13 @@ async function measureAll(servers: BenchServers, load: LoadGenerator, contenders
     const [after, nationalAfter, commandsAfter] = await Promise.all([server.usage(), national.usage(), redisCommands(servers.redis.url)]);
     phases.get(c)!.push(result);
     const per = (value: number) => value / Math.max(1, result.count);
-    cpu.set(c, { server: per(cpuMs(before.cpu, after.cpu)), national: per(cpuMs(nationalBefore.cpu, nationalAfter.cpu)), commands: per(commandsAfter - commandsBefore) });
+    perLogin.set(c, {
+      server: per(cpuMs(before.cpu, after.cpu)),
+      national: per(cpuMs(nationalBefore.cpu, nationalAfter.cpu)),
+      commands: per(commandsAfter - commandsBefore),
+      requests: requestsPer(before, after, result.count),
+      nationalRequests: requestsPer(nationalBefore, nationalAfter, result.count),
+    });
   }
   // Before the token phases add tokens of their own.
   const redis = new Map<Contender, RedisFootprint>();
@@ -80,11 +84,13 @@ async function measureAll(servers: BenchServers, load: LoadGenerator, contenders
   return Object.fromEntries(contenders.map((c) => {
     const footprint = redis.get(c)!;
     const total = Math.max(1, logins.get(c)!);
+    const counts = perLogin.get(c)!;
     const figures: ContenderFigures = {
       phases: phases.get(c)!,
-      cpuMsPerLogin: cpu.get(c)!.server,
-      redisCommandsPerLogin: cpu.get(c)!.commands,
-      ...(c === 'bare' ? {} : { nationalCpuMsPerLogin: cpu.get(c)!.national }),
+      cpuMsPerLogin: counts.server,
+      redisCommandsPerLogin: counts.commands,
+      requestsPerLogin: counts.requests,
+      ...(c === 'bare' ? {} : { nationalCpuMsPerLogin: counts.national, nationalRequestsPerLogin: counts.nationalRequests }),
       logins: logins.get(c)!,
       redis: footprint,
       bytesPerSession: footprint.bytes / total,
@@ -94,89 +100,89 @@ async function measureAll(servers: BenchServers, load: LoadGenerator, contenders
   }));
 }
 
-const fixed = (value: number | undefined, digits = 0) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
-
-function phase(figures: ContenderFigures | undefined, kind: JobKind, concurrency = 16): JobResult | undefined {
-  return figures?.phases.find((p) => p.kind === kind && p.concurrency === concurrency);
-}
-
-interface Row {
-  readonly label: string;
-  readonly values: Partial<Record<Contender, number>>;
-  readonly digits?: number;
-  /** Show broker/bare and broker/relay ratios. */
-  readonly ratios?: boolean;
-  readonly extra?: Partial<Record<Contender, string>>;
-}
-
-function rows(results: Partial<Record<Contender, ContenderFigures>>): Row[] {
-  const of = (fn: (f: ContenderFigures) => number | undefined) =>
-    Object.fromEntries(Object.entries(results).map(([name, f]) => [name, fn(f)])) as Partial<Record<Contender, number>>;
-  const latency = (kind: JobKind, concurrency: number) =>
-    Object.fromEntries(Object.entries(results).map(([name, f]) => {
-      const p = phase(f, kind, concurrency);
-      return [name, p ? `p50 ${fixed(p.p50Ms, 1)} / p99 ${fixed(p.p99Ms, 1)} ms, ${p.errors} err` : '–'];
-    })) as Partial<Record<Contender, string>>;
-  return [
-    { label: 'logins/s, concurrency 1', values: of((f) => phase(f, 'login', 1)?.perSecond), digits: 1, ratios: true, extra: latency('login', 1) },
-    { label: 'logins/s, concurrency 16', values: of((f) => phase(f, 'login')?.perSecond), digits: 1, ratios: true, extra: latency('login', 16) },
-    { label: 'refresh grants/s (c16)', values: of((f) => phase(f, 'refresh')?.perSecond), ratios: true, extra: latency('refresh', 16) },
-    { label: 'userinfo/s (c16)', values: of((f) => phase(f, 'userinfo')?.perSecond), ratios: true, extra: latency('userinfo', 16) },
-    { label: 'introspection/s (c16)', values: of((f) => phase(f, 'introspection')?.perSecond), ratios: true, extra: latency('introspection', 16) },
-    { label: 'server CPU ms per login', values: of((f) => f.cpuMsPerLogin), digits: 2, ratios: true },
-    { label: 'national CPU ms per login', values: of((f) => f.nationalCpuMsPerLogin), digits: 2 },
-    { label: 'Redis commands per login', values: of((f) => f.redisCommandsPerLogin), digits: 1, ratios: true },
-    { label: 'Redis bytes per session', values: of((f) => f.bytesPerSession), ratios: true },
-    { label: '  of which kept for the session', values: of((f) => f.retainedBytesPerSession), ratios: true },
-  ];
-}
-
-function table(results: Partial<Record<Contender, ContenderFigures>>): string {
-  const lines: string[] = [];
-  const head = ['', 'broker', 'bare', 'relay', 'broker/bare', 'broker/relay'];
-  const body = rows(results).map((row) => {
-    const v = row.values;
-    const ratio = (a?: number, b?: number) => (row.ratios && a !== undefined && b ? `${(a / b).toFixed(2)}×` : '');
-    return [row.label, fixed(v.broker, row.digits), fixed(v.bare, row.digits), fixed(v.relay, row.digits), ratio(v.broker, v.bare), ratio(v.broker, v.relay)];
-  });
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
-  const format = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  lines.push(format(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format));
-  lines.push('', 'latency and errors:');
-  for (const row of rows(results).filter((r) => r.extra)) {
-    lines.push(`  ${row.label}`);
-    for (const [name, text] of Object.entries(row.extra!)) lines.push(`    ${name.padEnd(6)} ${text}`);
+/**
+ * Three broker nodes on one Redis behind a round-robin balancer without stickiness, against the
+ * first of them alone behind the same balancer: node-local caches must not cost the shared store.
+ */
+async function measureMultinode(load: LoadGenerator, seconds: number): Promise<MultinodeFigures> {
+  const servers = await startBenchServers({ contenders: [], clusterNodes: 3 });
+  try {
+    const { balancer, nodes } = servers.cluster!;
+    const all = nodes.map((node) => node.url);
+    const target = servers.targets.get('cluster')!;
+    const run = (durationMs: number) => load.run({ kind: 'login', target, concurrency: 16, durationMs });
+    await run(3000); // warm-up: every node, round robin
+    balancer.nodes = all.slice(0, 1);
+    await run(2000);
+    const one = await run(seconds * 1000);
+    balancer.nodes = all;
+    const three = await run(seconds * 1000);
+    return { one, three, ratio: three.perSecond / Math.max(1e-9, one.perSecond) };
+  } finally {
+    await servers.stop();
   }
-  return lines.join('\n');
 }
 
-interface TargetCheck {
-  readonly target: string;
-  readonly measured: string;
-  readonly met: boolean;
-}
-
-function targets(results: Partial<Record<Contender, ContenderFigures>>): TargetCheck[] {
-  const { broker, bare, relay } = results;
-  if (!broker) return [];
-  const checks: TargetCheck[] = [];
-  const c16 = phase(broker, 'login')!;
-  if (relay) {
-    const chain = phase(relay, 'login')!;
-    checks.push({ target: 'logins/s at c16 ≥ the chained pair', measured: `${fixed(c16.perSecond, 1)} vs ${fixed(chain.perSecond, 1)} (${fixed(c16.perSecond / chain.perSecond, 2)}×)`, met: c16.perSecond >= chain.perSecond });
-  }
-  checks.push({ target: 'p99 of a login at c16 ≤ 100 ms', measured: `${fixed(c16.p99Ms, 1)} ms`, met: c16.p99Ms <= 100 });
-  const errors = broker.phases.reduce((sum, p) => sum + p.errors, 0);
-  checks.push({ target: 'no errors', measured: `${errors}`, met: errors === 0 });
-  if (bare) {
-    checks.push({ target: 'CPU per login ≤ 1.5 × the bare provider', measured: `${fixed(broker.cpuMsPerLogin, 2)} vs ${fixed(bare.cpuMsPerLogin, 2)} ms (${fixed(broker.cpuMsPerLogin / bare.cpuMsPerLogin, 2)}×)`, met: broker.cpuMsPerLogin <= 1.5 * bare.cpuMsPerLogin });
-    for (const kind of ['refresh', 'userinfo', 'introspection'] as const) {
-      const [b, y] = [phase(broker, kind)!.perSecond, phase(bare, kind)!.perSecond];
-      checks.push({ target: `${kind}/s ≥ 0.9 × the bare provider`, measured: `${fixed(b)} vs ${fixed(y)} (${fixed(b / y, 2)}×)`, met: b >= 0.9 * y });
+async function measureRun(contenders: Contender[], seconds: number, multinode: boolean): Promise<RunFigures> {
+  const load = await startLoadGenerator();
+  try {
+    const servers = await startBenchServers({ contenders });
+    let figures: RunFigures;
+    try {
+      const results = await measureAll(servers, load, contenders, seconds);
+      const flood = contenders.includes('broker') ? await measureFlood(servers, load, seconds) : undefined;
+      figures = { results, ...(flood ? { flood } : {}) };
+    } finally {
+      await servers.stop();
     }
+    return multinode ? { ...figures, multinode: await measureMultinode(load, seconds) } : figures;
+  } finally {
+    await load.stop();
   }
-  checks.push({ target: '≤ 3 KB of Redis per signed-in session', measured: `${fixed(broker.bytesPerSession)} B (${fixed(broker.retainedBytesPerSession)} B kept for the session)`, met: broker.bytesPerSession <= 3072 });
-  return checks;
+}
+
+/** What one login asks of the store and of the servers, by command and key shape: counts, not times. */
+async function traceLogins(contenders: Contender[]): Promise<void> {
+  const load = await startLoadGenerator();
+  const servers = await startBenchServers({ contenders });
+  const logins = 20;
+  try {
+    for (const c of contenders) {
+      const target = servers.targets.get(c)!;
+      await load.run({ kind: 'login', target, concurrency: 1, durationMs: 1500 });
+      const server = servers.servers.get(c)!;
+      const national = servers.servers.get('national')!;
+      const monitor = await monitorRedis(servers.redis.url, server.namespace!);
+      const [before, nationalBefore] = await Promise.all([server.usage(), national.usage()]);
+      let done = 0;
+      while (done < logins) done += (await load.run({ kind: 'login', target, concurrency: 1, durationMs: 1 })).count;
+      const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
+      const commands = await monitor.stop();
+      const total = Object.values(commands).reduce((a, b) => a + b, 0);
+      const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
+      process.stdout.write([
+        `${c}: ${done} logins, ${fixed(total / done, 1)} store commands per login`,
+        ...lines(commands),
+        '  requests served per login:',
+        ...lines(requestsPer(before, after, 1)),
+        ...(c === 'bare' ? [] : ['  national requests per login:', ...lines(requestsPer(nationalBefore, nationalAfter, 1))]),
+        '',
+      ].join('\n'));
+    }
+  } finally {
+    await servers.stop();
+    await load.stop();
+  }
+}
+
+function readSoak(): SoakSummary | undefined {
+  const path = join(outputDir, 'soak.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SoakSummary;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Self time per function of a .cpuprofile, heaviest first. */
@@ -233,43 +239,43 @@ async function profileBroker(seconds: number, kind: JobKind = 'login'): Promise<
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'profile-phase': { type: 'string' } },
+    options: {
+      seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'profile-phase': { type: 'string' },
+      'median-of': { type: 'string' }, 'no-multinode': { type: 'boolean' }, trace: { type: 'boolean' },
+    },
   });
   const seconds = Number(values.seconds ?? 10);
+  const runs = Math.max(1, Number(values['median-of'] ?? 1));
   mkdirSync(outputDir, { recursive: true });
   if (values.profile) {
     await profileBroker(seconds, (values['profile-phase'] ?? 'login') as JobKind);
     return;
   }
   const contenders = (values.only?.split(',') ?? ['broker', 'bare', 'relay']) as Contender[];
-  process.stderr.write(`bench: ${contenders.join(', ')}; ${seconds} s per phase; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})\n`);
-  const servers = await startBenchServers({ contenders });
-  const load = await startLoadGenerator();
-  let results: Partial<Record<Contender, ContenderFigures>>;
-  let flood: FloodResult | undefined;
-  try {
-    results = await measureAll(servers, load, contenders, seconds);
-    if (contenders.includes('broker')) flood = await measureFlood(servers, load, seconds);
-  } finally {
-    await load.stop();
-    await servers.stop();
+  if (values.trace) {
+    await traceLogins(contenders);
+    return;
   }
-  const checks = targets(results);
-  if (flood) {
-    checks.push({ target: 'login p99 beside a wrong-secret flood ≤ 2 × alone', measured: `${flood.beside.p99Ms.toFixed(1)} vs ${flood.alone.p99Ms.toFixed(1)} ms (${flood.ratio.toFixed(2)}×)`, met: flood.ratio <= 2 });
+  const multinode = !values['no-multinode'] && contenders.includes('broker');
+  process.stderr.write(`bench: ${contenders.join(', ')}${multinode ? ', 3 nodes' : ''}; ${seconds} s per phase; ${runs} run(s); ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'})\n`);
+  const all: RunFigures[] = [];
+  for (let n = 0; n < runs; n += 1) {
+    all.push(await measureRun(contenders, seconds, multinode));
+    if (runs > 1) process.stderr.write(`bench: run ${n + 1} of ${runs} done\n`);
   }
-  const text = `${table(results)}${flood ? `\n\n${floodReport(flood)}` : ''}\n\ntargets:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
+  const figures = median(all);
+  const checks = targets(figures, readSoak());
+  const text = `${table(figures.results)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
   process.stdout.write(`\n${text}`);
-  const servedBy: Partial<Record<ServerName, string>> = Object.fromEntries([...servers.servers].map(([name, s]) => [name, s.url]));
   writeFileSync(join(outputDir, 'results.json'), `${JSON.stringify({
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverage: loadavg() },
     secondsPerPhase: seconds,
-    servers: servedBy,
-    results,
-    ...(flood ? { flood } : {}),
+    runs,
+    ...figures,
     targets: checks,
     table: text,
+    ...(runs > 1 ? { eachRun: all } : {}),
   }, null, 2)}\n`);
   process.stdout.write('written to .bench/results.json\n');
 }

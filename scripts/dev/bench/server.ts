@@ -2,13 +2,32 @@
  * One server of the benchmark in its own process: `server.ts broker|bare|relay|national`.
  * The broker takes its configuration as `npm run broker` does (TONGBAN_CONFIG); the others a JSON
  * spec in BENCH_SPEC. Prints `listening on <url>`, then answers IPC messages from the benchmark:
- * `usage` (process.cpuUsage and memoryUsage, after a forced GC when --expose-gc is on) and `stop`.
+ * `usage` (process.cpuUsage and memoryUsage, after a forced GC when --expose-gc is on, and the
+ * HTTP requests served so far by path shape: the hops of a login) and `stop`.
  */
+import { subscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage } from 'node:http';
 import { createBroker } from '../../../broker/broker.ts';
 import { loadConfig } from '../../../config/load.ts';
 import { createNationalSimulator, type SimulatorClient } from '../simulator/index.ts';
 import type { UsageMessage } from './protocol.ts';
 import { startBareProvider, startRelay, type YardstickOptions } from './yardsticks.ts';
+
+/** `GET /interaction/*` for `GET /interaction/Xy9…?a=b`: one shape per route, not per login. */
+function requestShape(method: string | undefined, url: string | undefined): string {
+  const path = (url ?? '/').split('?')[0]!.replace(/[A-Za-z0-9_-]{16,}/g, '*');
+  return `${method ?? 'GET'} ${path}`;
+}
+
+const served: Record<string, number> = {};
+
+function countRequests(): void {
+  subscribe('http.server.request.start', (message) => {
+    const { request } = message as { request: IncomingMessage };
+    const shape = requestShape(request.method, request.url);
+    served[shape] = (served[shape] ?? 0) + 1;
+  });
+}
 
 async function start(kind: string): Promise<{ url: string; stop(): Promise<void> }> {
   const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as Record<string, unknown>;
@@ -36,6 +55,7 @@ async function start(kind: string): Promise<{ url: string; stop(): Promise<void>
 }
 
 async function main(): Promise<void> {
+  countRequests();
   const server = await start(process.argv[2] ?? '');
   process.stdout.write(`listening on ${server.url}\n`);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -45,7 +65,7 @@ async function main(): Promise<void> {
         gc();
         gc();
       }
-      const usage: UsageMessage = { type: 'usage', cpu: process.cpuUsage(), memory: process.memoryUsage(), gc: Boolean(gc) };
+      const usage: UsageMessage = { type: 'usage', cpu: process.cpuUsage(), memory: process.memoryUsage(), gc: Boolean(gc), requests: { ...served } };
       process.send?.(usage);
     } else if (message.type === 'stop') {
       server.stop().finally(() => process.exit(0));

@@ -1,7 +1,8 @@
 /**
  * Starts what the benchmark and the soak measure, each in its own process, on this machine: a
  * private redis-server (the store of all three contenders), the national simulator, the broker,
- * the bare provider, the relay, and the load generator.
+ * the bare provider, the relay, and the load generator; for the multi-node phase, broker nodes on
+ * one namespace behind a non-sticky balancer (balancer.ts).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { createClient } from '@keyv/redis';
 import { freePort, repositoryRoot, spawnBroker, startPrivateRedis, type BrokerProcess, type PrivateRedis } from '../processes.ts';
 import type { Job, JobResult, Progress, Target, UsageMessage } from './protocol.ts';
 import { routes } from '../../../config/defaults.ts';
+import { startBenchBalancer, type BenchBalancer } from './balancer.ts';
 
 export const benchClient = {
   client_id: 'bench-portal',
@@ -16,7 +18,7 @@ export const benchClient = {
   redirect_uri: 'http://127.0.0.1:9/callback',
 };
 
-export type ServerName = 'broker' | 'bare' | 'relay' | 'national';
+export type ServerName = 'broker' | 'bare' | 'relay' | 'national' | 'cluster';
 
 export interface ServerHandle {
   readonly name: ServerName;
@@ -32,6 +34,8 @@ export interface BenchServers {
   readonly redis: PrivateRedis;
   readonly servers: Map<ServerName, ServerHandle>;
   readonly targets: Map<ServerName, Target>;
+  /** The multi-node phase's nodes (all on namespace `bench-cluster`) and their balancer. */
+  readonly cluster?: { readonly nodes: ServerHandle[]; readonly balancer: BenchBalancer };
   stop(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ export interface BenchServerOptions {
   /** Node options per server, e.g. `--cpu-prof` or `--expose-gc`. */
   readonly nodeArgs?: Partial<Record<ServerName, string[]>>;
   readonly logLevel?: string;
+  /** Broker nodes to start behind a balancer, as the `cluster` target (none by default). */
+  readonly clusterNodes?: number;
 }
 
 function usageOf(child: ChildProcess): Promise<UsageMessage> {
@@ -59,10 +65,13 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
   const redis = await startPrivateRedis({ args: ['--maxmemory-policy', 'noeviction'] });
   const servers = new Map<ServerName, ServerHandle>();
   const targets = new Map<ServerName, Target>();
-  const ports = { broker: await freePort(), bare: await freePort(), relay: await freePort(), national: await freePort() };
+  const balancer = options.clusterNodes ? await startBenchBalancer() : undefined;
+  const ports = { broker: await freePort(), bare: await freePort(), relay: await freePort(), national: await freePort(), cluster: balancer?.port ?? 0 };
   const issuer = (name: ServerName) => `http://127.0.0.1:${ports[name]}`;
+  const clusterNodes: ServerHandle[] = [];
   const stop = async () => {
-    await Promise.all([...servers.values()].map((server) => server.stop()));
+    await Promise.all([...servers.values(), ...clusterNodes].map((server) => server.stop()));
+    await balancer?.close();
     await redis.stop();
   };
 
@@ -76,7 +85,8 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
       nodeArgs: options.nodeArgs?.[name] ?? [],
       ipc: true,
       keepLogs: false,
-      startTimeoutMs: 30_000,
+      // Generous: on a busy machine tsx compiles the whole broker before it listens.
+      startTimeoutMs: 120_000,
     });
     const handle: ServerHandle = {
       name,
@@ -92,48 +102,59 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
         clearTimeout(timer);
       },
     };
-    servers.set(name, handle);
+    if (name === 'cluster') clusterNodes.push(handle);
+    else servers.set(name, handle);
     return handle;
   };
+  // The broker as `npm run broker` starts it, with everything on (sealing, audit, metrics, pino).
+  const brokerConfig = (name: 'broker' | 'cluster', port: number, clientId: string, clientSecret: string) => ({
+    issuer: issuer(name),
+    listen: { host: '127.0.0.1', port },
+    store: redis.url,
+    storeNamespace: `bench-${name}`,
+    logLevel: options.logLevel ?? 'info',
+    national: { issuer: issuer('national'), clientId, clientSecret, timeoutMs: 5000 },
+    clients: [{ ...registered, city: '330100', scope: 'openid profile', first_party: true }],
+    // Every request of the load comes from one address: the limits would refuse it. The
+    // wrong-secret flood (flood.ts) measures a refusal's cost without them.
+    rateLimits: { enabled: false },
+  });
+  const client = { ...benchClient, redirect_uris: [benchClient.redirect_uri], grant_types: ['authorization_code', 'refresh_token'] };
+  const { redirect_uri: _unused, ...registered } = client;
 
   try {
     const nationalClients = [
       { client_id: 'tongban-broker', client_secret: 'bench-national-secret-0123456789', redirect_uris: [`${issuer('broker')}${routes.nationalCallback}`] },
       { client_id: 'bench-relay', client_secret: 'bench-relay-secret-0123456789', redirect_uris: [`${issuer('relay')}/callback`] },
+      ...(balancer ? [{ client_id: 'tongban-cluster', client_secret: 'bench-cluster-secret-0123456789', redirect_uris: [`${issuer('cluster')}${routes.nationalCallback}`] }] : []),
     ];
     await start('national', { port: ports.national, clients: nationalClients });
-    const client = { ...benchClient, redirect_uris: [benchClient.redirect_uri], grant_types: ['authorization_code', 'refresh_token'] };
-    const { redirect_uri: _unused, ...registered } = client;
     const yardstick = (name: 'bare' | 'relay') => ({
       issuer: issuer(name), port: ports[name], store: redis.url, namespace: `bench-${name}`,
       client: { ...registered, response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', id_token_signed_response_alg: 'ES256' },
     });
     const jobs: Array<Promise<unknown>> = [];
     if (options.contenders.includes('broker')) {
-      jobs.push(start('broker', {}, {
-        issuer: issuer('broker'),
-        listen: { host: '127.0.0.1', port: ports.broker },
-        store: redis.url,
-        storeNamespace: 'bench-broker',
-        logLevel: options.logLevel ?? 'info',
-        national: { issuer: issuer('national'), clientId: 'tongban-broker', clientSecret: 'bench-national-secret-0123456789', timeoutMs: 5000 },
-        clients: [{ ...registered, city: '330100', scope: 'openid profile', first_party: true }],
-        // Every request of the load comes from one address: the limits would refuse it. The
-        // wrong-secret flood (flood.ts) measures a refusal's cost without them.
-        rateLimits: { enabled: false },
-      }, 'bench-broker'));
+      jobs.push(start('broker', {}, brokerConfig('broker', ports.broker, 'tongban-broker', 'bench-national-secret-0123456789'), 'bench-broker'));
     }
     if (options.contenders.includes('bare')) jobs.push(start('bare', yardstick('bare'), {}, 'bench-bare'));
     if (options.contenders.includes('relay')) {
       jobs.push(start('relay', { ...yardstick('relay'), upstream: { issuer: issuer('national'), clientId: 'bench-relay', clientSecret: 'bench-relay-secret-0123456789' } }, {}, 'bench-relay'));
     }
     await Promise.all(jobs);
+    if (balancer) {
+      // One after the other: the first node writes the development keys, the others read them.
+      for (let n = 0; n < options.clusterNodes!; n += 1) {
+        await start('cluster', {}, brokerConfig('cluster', await freePort(), 'tongban-cluster', 'bench-cluster-secret-0123456789'), 'bench-cluster');
+      }
+      balancer.nodes = clusterNodes.map((node) => node.url);
+    }
   } catch (error) {
     await stop();
     throw error;
   }
 
-  for (const name of options.contenders) {
+  for (const name of [...options.contenders, ...(balancer ? ['cluster' as const] : [])]) {
     targets.set(name, {
       name,
       issuer: issuer(name),
@@ -146,7 +167,7 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
       password: 'tongban-demo',
     });
   }
-  return { redis, servers, targets, stop };
+  return { redis, servers, targets, ...(balancer ? { cluster: { nodes: clusterNodes, balancer } } : {}), stop };
 }
 
 export interface LoadGenerator {
@@ -257,4 +278,28 @@ export async function redisCommands(url: string): Promise<number> {
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Redis MONITOR over one namespace until `stop`: the commands, by `COMMAND key-shape` (ids replaced
+ * by `*`), that ran meanwhile. For `npm run bench -- --trace`: what one login asks of the store.
+ */
+export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<Record<string, number>> }> {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  await client.connect();
+  const seen: Record<string, number> = {};
+  await client.monitor((line: string) => {
+    const parts = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+    const [command = '?', key = ''] = parts;
+    if (!key.startsWith(`${namespace}:`) && !parts.some((p) => p.startsWith(`${namespace}:`))) return;
+    const shape = `${command.toUpperCase()} ${key.slice(namespace.length + 1).replace(/[A-Za-z0-9_-]{16,}/g, '*')}`;
+    seen[shape] = (seen[shape] ?? 0) + 1;
+  });
+  return {
+    async stop() {
+      client.destroy();
+      return seen;
+    },
+  };
 }
