@@ -15,6 +15,7 @@ import { storeIdKeyOf } from './platform/crypto/store-id-key.ts';
 import { openAuditTrail, type AuditTrail } from './audit/index.ts';
 import { resourceAuditOn } from './audit/folded.ts';
 import { createFindAccount } from './accounts/find-account.ts';
+import { consentRecordTtlSeconds, createConsentRecords } from './release/consent-records.ts';
 import { cacheIdentities } from './accounts/cache.ts';
 import { createHealth } from './platform/health.ts';
 import { markDevelopmentPages } from './platform/pages/layout.ts';
@@ -123,8 +124,12 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const sealer = createSealer(cryptoSuiteName, await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger }));
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
+  // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).
+  const { trail: audit } = await openAuditTrail(config, store);
   // Who received what, for /account; each release of a sensitive item also goes to the audit trail.
-  const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session, audit: { append: (record) => audit.append(record) } });
+  // The answers on sensitive items per app, kept across sessions (one year, release/consent-records.ts).
+  const consents = createConsentRecords({ store, ttlSeconds: Math.max(consentRecordTtlSeconds, config.ttl.grant) });
+  const releases = createReleaseLog({ store, ttlSeconds: config.ttl.session, audit, consents });
   const national = meterNational(options.national ?? createNationalPlatform({
     issuer: config.national.issuer,
     clientId: config.national.clientId,
@@ -142,8 +147,6 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // Member cities and their apps live in the store; the reference cities are added on first start.
   // Generated client, service and operator secrets are stored as HMACs under a key of the deployment secret.
   const secretKey = secretKeyOf(keys.subjectSecret);
-  // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).
-  const { trail: audit } = await openAuditTrail(config, store);
   // Tokens and codes are stored under a keyed hash of their value, keyed from the deployment secret.
   const oidcAdapter = createOidcAdapterFactory(store, {
     idKey: storeIdKeyOf(keys.subjectSecret), suite: cryptoSuite(cryptoSuiteName), clockToleranceSeconds: tunables.clockToleranceSeconds,
@@ -159,7 +162,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     isClientActive: isClientActive(registry),
     isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.records.app(clientId)) !== undefined,
   });
-  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry });
+  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry, consents });
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
   // Development mode says so on every page (config/rules/mode.ts: never a default).
@@ -226,13 +229,14 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     rateLimits,
     cookiePrefix: config.cookiePrefix,
     cityName: async (code) => (await registry.records.city(code))?.name,
+    consents,
   });
   provider.use(errorBoundary(logger));
   provider.use(health.middleware);
   provider.use(router.routes());
   provider.use(router.allowedMethods());
   provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
-  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config, companies: legalPersons });
+  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config, companies: legalPersons, releases });
   provider.use(legacy.routes());
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,
@@ -255,7 +259,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   });
   provider.use(singleLogout.middleware);
   provider.use(singleLogout.router.routes());
-  provider.use(createAccountPage({ provider, logger, releases }).routes());
+  provider.use(createAccountPage({ provider, logger, releases, consents }).routes());
   // Electronic licences: fetched from the national library at each request, kept nowhere (docs/licences.md).
   provider.use(createLicenceRelay({
     provider, legalPersons, logger, path: routes.licences, audit,

@@ -147,6 +147,12 @@ export interface TongbanConfig {
      * seals, all open (docs/privacy.md). Required in production; development generates one into the store.
      */
     readonly dataKeys?: readonly string[];
+    /**
+     * The audit trail's checkpoint signing key, a JSON file (`npm run audit -- new-checkpoint-key`),
+     * kept outside the store so that write access to the store cannot re-sign a rewritten trail.
+     * Without it (development) the key is generated into the store (docs/privacy.md).
+     */
+    readonly auditCheckpointKeyFile?: string;
     /** How often each node re-reads the signing key ring (store or file), seconds; see docs/scaling.md. */
     readonly refreshSeconds: number;
   };
@@ -375,6 +381,7 @@ export const environment: Readonly<Record<string, { readonly key: string; readon
   TONGBAN_COOKIE_KEYS: { key: 'keys.cookieKeys', type: 'list' },
   TONGBAN_SUBJECT_SECRET: { key: 'keys.subjectSecret', type: 'string' },
   TONGBAN_DATA_KEY: { key: 'keys.dataKeys', type: 'list' },
+  TONGBAN_AUDIT_CHECKPOINT_KEY_FILE: { key: 'keys.auditCheckpointKeyFile', type: 'string' },
   TONGBAN_CRYPTO_SUITE: { key: 'crypto.suite', type: 'string' },
   TONGBAN_KEYS_REFRESH_SECONDS: { key: 'keys.refreshSeconds', type: 'number' },
   TONGBAN_COOKIE_PREFIX: { key: 'cookiePrefix', type: 'string' },

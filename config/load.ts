@@ -128,6 +128,9 @@ function validate(config: Json, problems: string[]): void {
     if (!Array.isArray(keys.dataKeys)) problems.push('keys.dataKeys: a list of "id:base64url" keys');
     else if (keys.dataKeys.length) problems.push(...parseDataKeys(keys.dataKeys).problems);
   }
+  if (keys.auditCheckpointKeyFile !== undefined && (typeof keys.auditCheckpointKeyFile !== 'string' || keys.auditCheckpointKeyFile === '')) {
+    problems.push('keys.auditCheckpointKeyFile: a file path (TONGBAN_AUDIT_CHECKPOINT_KEY_FILE)');
+  }
   if (c.crypto !== undefined && !cryptoSuiteNames.includes(c.crypto?.suite)) problems.push('crypto.suite: must be "international" or "gm"');
   if (!Number.isInteger(keys.refreshSeconds) || keys.refreshSeconds < 1 || keys.refreshSeconds > 3600) {
     problems.push('keys.refreshSeconds: must be an integer 1–3600');

@@ -1,7 +1,8 @@
 /**
  * `/account`: the signed-in person's own view of their broker session — which apps, by province,
  * really received their information (the release log: items and when), the sensitive items each
- * app holds consent for with a button to withdraw it ("撤回", from the next token on), and the
+ * app holds consent for with a button to withdraw it ("撤回": the live grant and the app's consent
+ * record, release/consent-records.ts, so from the next token on and the next sign-in asks), and the
  * assurance level — with one button that signs out everywhere. The button posts to oidc-provider's own logout confirmation
  * (`/session/end/confirm`, `logout=yes`), so it runs exactly the single logout a portal starts:
  * every app is sent a back-channel logout token and the national session ends too.
@@ -20,6 +21,7 @@ import { routes } from '../../config/defaults.ts';
 import { cityOf } from '../release/sectors.ts';
 import type { ReleaseLog, ReleaseNote } from '../release/release-log.ts';
 import { grantedSensitive, refuse, sensitiveLabels, type SensitiveScope } from '../release/sensitive.ts';
+import type { ConsentRecords } from '../release/consent-records.ts';
 import { readForm } from '../platform/http/body.ts';
 
 export const accountPagePath = routes.account;
@@ -65,9 +67,11 @@ export interface AccountPageOptions {
   readonly logger: Logger;
   /** Who received what (release/release-log.ts); without it no app is listed. */
   readonly releases?: ReleaseLog;
+  /** The answers on sensitive items per app, kept across sessions; withdrawal updates them. */
+  readonly consents?: ConsentRecords;
 }
 
-export function createAccountPage({ provider, logger, releases }: AccountPageOptions): Router {
+export function createAccountPage({ provider, logger, releases, consents }: AccountPageOptions): Router {
   const router = new Router();
 
   router.get(accountPagePath, async (ctx) => {
@@ -87,8 +91,8 @@ export function createAccountPage({ provider, logger, releases }: AccountPageOpt
     // Only apps that really received tokens: an app that refused the person is not listed.
     for (const note of releases ? await releases.list(session.accountId) : []) {
       const { clientId } = note;
-      const client = await provider.Client.find(clientId).catch(() => undefined);
-      const city = cityOf(client);
+      const client = note.system ? undefined : await provider.Client.find(clientId).catch(() => undefined);
+      const city = note.system?.city ?? cityOf(client);
       const code = city ? provinceOf(city) : 'unknown';
       const adapter = city ? adapterForDivision(city) : undefined;
       let province = provinces.get(code);
@@ -104,7 +108,9 @@ export function createAccountPage({ provider, logger, releases }: AccountPageOpt
       }
       const grantId = session.grantIdFor(clientId);
       const grant = grantId ? await provider.Grant.find(grantId) : undefined;
-      province.apps.push({ clientId, name: client?.clientName ?? clientId, note, consented: grant ? grantedSensitive(grant) : [] });
+      // Without a grant in this session, what the app's consent record allows (a later sign-in uses it).
+      const consented = grant ? grantedSensitive(grant) : note.system ? [] : [...((await consents?.find(session.accountId, clientId))?.allowed ?? [])];
+      province.apps.push({ clientId, name: note.system?.name ?? client?.clientName ?? clientId, note, consented });
     }
 
     // A fresh logout secret for the form below, as oidc-provider's own logout page makes one.
@@ -146,12 +152,14 @@ ${list.length ? html`<ul id="reached">${list}</ul>` : html`<p id="reached-none">
     const clientId = form.get('client') ?? '';
     const grantId = session.grantIdFor(clientId);
     const grant = grantId ? await provider.Grant.find(grantId) : undefined;
+    const record = clientId ? await consents?.find(session.accountId, clientId) : undefined;
+    const withdrawn = [...new Set([...(grant ? grantedSensitive(grant) : []), ...(record?.allowed ?? [])])];
     if (grant) {
-      const withdrawn = grantedSensitive(grant);
       refuse(grant, withdrawn);
       await grant.save();
-      logger.info('consent_withdrawn', { client: clientId, items: withdrawn.join(' ') });
     }
+    if (record) await consents?.withdraw(session.accountId, clientId, withdrawn);
+    if (grant || record) logger.info('consent_withdrawn', { client: clientId, items: withdrawn.join(' ') });
     ctx.status = 303;
     ctx.redirect(accountPagePath);
   });

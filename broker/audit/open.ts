@@ -1,10 +1,12 @@
 /**
  * Opens the broker's audit trail from its configuration: the suite from `crypto.suite`, the
- * checkpoint signer from the store's key (generated there on first use, like the other development
- * keys). Broker nodes and the audit CLI both open it this way, so they agree on suite and signer.
+ * checkpoint signer from `keys.auditCheckpointKeyFile` (production: a key outside the store, so
+ * write access to the store cannot re-sign a rewritten trail) or, without one, from the store's
+ * key (generated there on first use, like the other development keys). Broker nodes and the CLIs
+ * open it this way, so they agree on suite and signer.
  */
 import type { TongbanConfig } from '../../config/defaults.ts';
-import { checkpointSigner, loadStoredCheckpointKey } from '../platform/crypto/checkpoint-keys.ts';
+import { checkpointSigner, loadCheckpointKeyFile, loadStoredCheckpointKey } from '../platform/crypto/checkpoint-keys.ts';
 import { cryptoSuite } from '../platform/crypto/suite.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { createAuditTrail, type AuditTrail } from './trail.ts';
@@ -15,8 +17,9 @@ export interface OpenedAuditTrail {
   readonly signerPublicKey: string;
 }
 
-export async function openAuditTrail(config: Pick<TongbanConfig, 'crypto'>, store: Store): Promise<OpenedAuditTrail> {
+export async function openAuditTrail(config: Pick<TongbanConfig, 'crypto'> & { readonly keys?: Pick<TongbanConfig['keys'], 'auditCheckpointKeyFile'> }, store: Store): Promise<OpenedAuditTrail> {
   const suite = cryptoSuite(config.crypto?.suite ?? 'international');
-  const signer = checkpointSigner(await loadStoredCheckpointKey(store, suite.name));
+  const file = config.keys?.auditCheckpointKeyFile;
+  const signer = checkpointSigner(file ? loadCheckpointKeyFile(file, suite.name) : await loadStoredCheckpointKey(store, suite.name));
   return { trail: createAuditTrail({ store, suite, signer }), signerPublicKey: signer.publicKey };
 }

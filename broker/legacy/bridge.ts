@@ -19,11 +19,12 @@ import type { Store } from '../platform/storage/types.ts';
 import type { Derive } from '../identity/subjects.ts';
 import type { LegacyCompanies } from './companies.ts';
 import { createLegacyCredentials, revokeLegacyTokensForAccount, revokeLegacyTokensForSession } from './credentials.ts';
-import { createLegacyLogin } from './login.ts';
+import { bridgeClientId, createLegacyLogin } from './login.ts';
 import { mountLegacyProtocols } from './provinces.ts';
 import { createLegacyRegistry, type LegacyRegistry } from './registry.ts';
 import type { Sealer } from '../platform/crypto/sealing.ts';
 import { createLegacyRelease } from '../release/legacy.ts';
+import type { ReleaseLog } from '../release/release-log.ts';
 
 export interface LegacyBridgeOptions {
   readonly provider: Provider;
@@ -36,6 +37,8 @@ export interface LegacyBridgeOptions {
   readonly sealer: Sealer;
   /** Company logins (broker.legalPersons): without it, systems with `legal_person` issue no ticket. */
   readonly companies?: LegacyCompanies;
+  /** Who received what: each release to a system is noted like an OIDC one (release/release-log.ts). */
+  readonly releases?: ReleaseLog;
   /** Epoch milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -71,7 +74,9 @@ export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
     ...(options.companies ? { companies: options.companies } : {}),
   });
   const services = {
-    store, registry, credentials, release: createLegacyRelease(provider, accounts, derive), login, logger, now,
+    store, registry, credentials, release: createLegacyRelease(provider, accounts, derive, {
+      ...(options.releases ? { releases: options.releases } : {}), consentClientOf: bridgeClientId,
+    }), login, logger, now,
     ...(options.companies ? { companies: options.companies } : {}),
   };
   const router = new Router();

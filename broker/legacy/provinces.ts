@@ -33,19 +33,22 @@ export function mountLegacyProtocols(router: Router, services: LegacyServices): 
       }
     };
 
-    const redemption = async (grant: LegacyGrant | undefined, system: LegacySystem): Promise<LegacyRedemption | undefined> => {
+    const redemption = async (grant: LegacyGrant | undefined, system: LegacySystem, use: 'ticket' | 'token'): Promise<LegacyRedemption | undefined> => {
       const identity = grant && (await release.identityOf(grant));
       if (!grant || !identity) return undefined;
       const creditCode = grant.creditCode;
       const acting = creditCode !== undefined ? await actingOf({ ...grant, creditCode }) : undefined;
       if (creditCode !== undefined && !acting) return undefined;
-      return { claims: release.claimsFor(system, grant, identity, acting), issueToken: () => credentials.issueToken(grant) };
+      const claims = release.claimsFor(system, grant, identity, acting);
+      // Noted like an OIDC release: /account, and the audit trail for sensitive items.
+      await release.noteRelease(system, grant, use);
+      return { claims, issueToken: () => credentials.issueToken(grant) };
     };
     const callerOf = (system: LegacySystem): LegacyCaller => ({
       serviceCode: system.serviceCode,
       servicePassword: system.servicePassword,
-      redeemTicket: async (ticket) => redemption(await credentials.redeemTicket(ticket, province, system.serviceCode), system),
-      findToken: async (token) => redemption(await credentials.findToken(token, province, system.serviceCode), system),
+      redeemTicket: async (ticket) => redemption(await credentials.redeemTicket(ticket, province, system.serviceCode), system, 'ticket'),
+      findToken: async (token) => redemption(await credentials.findToken(token, province, system.serviceCode), system, 'token'),
     });
     const bridge: LegacyBridgeApi = {
       async caller(serviceCode) {

@@ -3,7 +3,8 @@
  * the app asks for (scopes, and services it would call on the person's behalf) and, separately, each
  * sensitive item with the purpose the app registered for it — each one a checkbox the person may
  * clear and still sign in (PIPL Art. 29). The decision adds what was accepted to the grant, rejects
- * the refused sensitive items there (the per-app record of the choice), or ends with `access_denied`.
+ * the refused sensitive items there, and keeps the answers in the app's consent record
+ * (release/consent-records.ts) so a later sign-in does not ask again; or it ends with `access_denied`.
  */
 import type { Context } from 'koa';
 import Provider, { errors } from 'oidc-provider';
@@ -12,6 +13,7 @@ import { localized, t, textOf, type MessageKey } from '../platform/i18n/index.ts
 import { html, page, th } from '../platform/pages/layout.ts';
 import { cityOf } from '../release/sectors.ts';
 import { consentTo, isSensitive, purposeOf, refuse, sensitiveAmong, sensitiveLabels } from '../release/sensitive.ts';
+import { applyConsentRecord, type ConsentRecords } from '../release/consent-records.ts';
 import type { InteractionOptions } from './context.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -68,7 +70,7 @@ ${sensitive.map((s) => {
   });
 }
 
-export async function decideConsent(provider: Provider, ctx: Context) {
+export async function decideConsent(provider: Provider, ctx: Context, consents?: ConsentRecords) {
   const details = await provider.interactionDetails(ctx.req, ctx.res);
   if (details.uid !== ctx.params.uid || details.prompt.name !== 'consent') throw new errors.SessionNotFound('interaction mismatch');
   const form = await readForm(ctx);
@@ -82,13 +84,20 @@ export async function decideConsent(provider: Provider, ctx: Context) {
     ? await provider.Grant.find(grantId)
     : new provider.Grant({ accountId: session!.accountId, clientId: String(params.client_id) });
   if (!grant) throw new errors.SessionNotFound('grant expired');
+  const accountId = session!.accountId!;
+  const clientId = String(params.client_id);
+  // A grant made here (none was loaded) starts from the answers the person gave this app before.
+  if (!grantId) applyConsentRecord(grant, await consents?.find(accountId, clientId));
   const scopes = (prompt.details.missingOIDCScope as string[] | undefined) ?? [];
   grant.addOIDCScope(scopes.filter((s) => !isSensitive(s)).join(' '));
   // Each sensitive item counts only when its own box was ticked; the others are refused.
   const ticked = new Set(form.getAll('sensitive'));
   const asked = sensitiveAsked(details);
-  consentTo(grant, asked.filter((s) => ticked.has(s)));
-  refuse(grant, asked.filter((s) => !ticked.has(s)));
+  const allowed = asked.filter((s) => ticked.has(s));
+  const refused = asked.filter((s) => !ticked.has(s));
+  consentTo(grant, allowed);
+  refuse(grant, refused);
+  if (asked.length) await consents?.decide(accountId, clientId, { allowed, refused });
   const claims = prompt.details.missingOIDCClaims as string[] | undefined;
   if (claims?.length) grant.addOIDCClaims(claims);
   const resourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;

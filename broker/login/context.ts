@@ -12,6 +12,7 @@ import type { Logger } from '../platform/log.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { routes } from '../../config/defaults.ts';
 import type { RateLimiters } from '../platform/rate-limit/index.ts';
+import type { ConsentRecords } from '../release/consent-records.ts';
 
 export interface InteractionOptions {
   readonly provider: Provider;
@@ -31,6 +32,8 @@ export interface InteractionOptions {
   readonly cookiePrefix?: string;
   /** Rate limits (per person: logins of one national subject). */
   readonly rateLimits?: RateLimiters;
+  /** The person's answers on sensitive items per app, kept across sessions. */
+  readonly consents?: ConsentRecords;
 }
 
 /** A login sent to the national platform, kept under its `state` until the browser comes back. */
@@ -44,6 +47,13 @@ export interface PendingUpstream {
 }
 
 export const pendingKey = (state: string) => `upstream:${state}`;
+
+/**
+ * The cookie that binds a national return to the browser that started it: set with the redirect to
+ * the national platform, scoped to the callback path, holding the `state` (signed). One per login
+ * in progress (the name carries the start of the state), so two tabs never disturb each other.
+ */
+export const nationalBindingCookie = (cookiePrefix: string, state: string) => `${cookiePrefix}_national_${state.slice(0, 12)}`;
 
 /** The registered redirect URI at the national platform (fixed: the interaction cookie cannot reach it). */
 export const callbackPath = routes.nationalCallback;

@@ -9,7 +9,7 @@ import { errors } from 'oidc-provider';
 import { companyChoicePath, companyPromptName } from '../legal-person/index.ts';
 import { tongbanError } from '../platform/errors.ts';
 import { decideConsent, showConsent } from './consent.ts';
-import { callbackPath, pendingKey, type InteractionOptions, type PendingUpstream } from './context.ts';
+import { callbackPath, nationalBindingCookie, pendingKey, type InteractionOptions, type PendingUpstream } from './context.ts';
 import { nationalReturn } from './national-return.ts';
 import { stateError, stateOf } from './national-state.ts';
 import { startNational } from './start-national.ts';
@@ -47,13 +47,20 @@ export function createInteractionRouter(options: InteractionOptions): Router {
     throw tongbanError('interaction_step_unknown', { detail: `prompt ${prompt.name}` });
   });
 
-  router.post(routes.interaction.consent, (ctx) => decideConsent(provider, ctx));
+  router.post(routes.interaction.consent, (ctx) => decideConsent(provider, ctx, options.consents));
 
-  // The registered redirect URI is fixed; the interaction cookie is scoped to /interaction/<uid>,
-  // so the callback hands over to that path, where the cookie binds the answer to this browser.
+  // The registered redirect URI is fixed. The return runs right here, bound to this browser by the
+  // cookie the redirect to the national platform set (context.ts): no hop to the interaction's path.
+  // A login started by an earlier version has no such cookie: it hands over to the interaction's
+  // path, where the path-scoped interaction cookie binds it instead.
   router.get(callbackPath, async (ctx) => {
     ctx.set('cache-control', 'no-store');
-    const pending = await store.get<PendingUpstream>(pendingKey(stateOf(ctx)));
+    const state = stateOf(ctx);
+    if (ctx.cookies.get(nationalBindingCookie(options.cookiePrefix ?? 'tongban', state), { signed: true }) !== undefined) {
+      await nationalReturn(options, ctx);
+      return;
+    }
+    const pending = await store.get<PendingUpstream>(pendingKey(state));
     if (!pending) throw stateError();
     ctx.status = 303;
     ctx.redirect(`${routePath(routes.interaction.national, pending.uid)}?${ctx.querystring}`);

@@ -23,6 +23,7 @@ import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
 import { licenceScopes } from '../licences/types.ts';
 import { carrySensitiveConsent, isPurposes, isSensitive } from '../release/sensitive.ts';
+import { applyConsentRecord, type ConsentRecords } from '../release/consent-records.ts';
 
 export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person', ...licenceScopes] as const;
 
@@ -74,9 +75,11 @@ export interface ProviderOptions {
   readonly legalPersons?: LegalPersons;
   /** Member cities' apps, served as clients from the store, and dynamic registration (docs/operators.md). */
   readonly registry?: MemberRegistry;
+  /** The person's answers on sensitive items per app, kept across sessions (release/consent-records.ts). */
+  readonly consents?: ConsentRecords;
 }
 
-export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry }: ProviderOptions): Provider {
+export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry, consents }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   // Levels are ordered: acr_level accepts any level at or above the one asked for, where the
@@ -200,7 +203,15 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       let before: typeof grant;
       if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) [before, grant] = [grant, undefined];
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
-      if (!firstParty) return grant;
+      // The answers on sensitive items outlive the session: a new sign-in starts from them.
+      const remembered = await consents?.find(session!.accountId!, client!.clientId);
+      if (!firstParty) {
+        if (!remembered) return grant;
+        grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
+        applyConsentRecord(grant, remembered);
+        await grant.save();
+        return grant;
+      }
       // First-party apps need no consent for ordinary items: their grant covers what they asked for.
       // Sensitive items still need the person's separate consent (release/sensitive.ts), so they are
       // left to the consent prompt unless the grant already holds (or refused) them.
@@ -208,6 +219,7 @@ export function createProvider({ config, keys, store, release, findAccount, reso
       grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].filter((scope) => !isSensitive(scope)).join(' '));
       // The person's answers on sensitive items are per app: a grant for another company keeps them.
       if (before) carrySensitiveConsent(before, grant);
+      applyConsentRecord(grant, remembered);
       const claims = ctx.oidc.requestParamClaims;
       if (claims?.size) grant.addOIDCClaims([...claims]);
       resources?.grantRequestedResources(ctx, grant);

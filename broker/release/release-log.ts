@@ -2,9 +2,11 @@
  * Who received what: every release of claims to an app (an ID token or a userinfo answer) is noted
  * per account — app, items (scope names, never values), first and last time — so `/account` lists
  * only apps that really received tokens. With an audit trail (broker/audit) each release of a
- * sensitive item is also appended there, the person named by that app's pairwise `sub`.
+ * sensitive item is also appended there, the person named by that app's pairwise `sub`, with the
+ * consent record it stood on (release/consent-records.ts). Legacy ticket systems are noted the same way.
  */
 import type { Store } from '../platform/storage/types.ts';
+import type { ConsentRecords } from './consent-records.ts';
 import { sensitiveAmong } from './sensitive.ts';
 
 export interface ReleaseNote {
@@ -13,6 +15,13 @@ export interface ReleaseNote {
   /** Epoch seconds. */
   readonly first: number;
   readonly last: number;
+  /** A legacy ticket system (no OIDC client of its own): its name and member city for `/account`. */
+  readonly system?: LegacySystemLabel;
+}
+
+export interface LegacySystemLabel {
+  readonly name: string;
+  readonly city: string;
 }
 
 /** The part of broker/audit's trail this module uses. */
@@ -28,8 +37,12 @@ export interface Release {
   readonly scopes: readonly string[];
   /** `id_token` or `userinfo`. */
   readonly use: string;
-  /** The grant the release stands on (the consent record). */
+  /** The grant the release stands on. */
   readonly grantId?: string;
+  /** The app whose consent record the release stands on, when not `clientId` (a legacy system's bridge). */
+  readonly consentClientId?: string;
+  /** A release to a legacy ticket system rather than an OIDC app. */
+  readonly system?: LegacySystemLabel;
 }
 
 export interface ReleaseLog {
@@ -39,20 +52,25 @@ export interface ReleaseLog {
 
 const releasesKey = (accountId: string) => `releases:${accountId}`;
 
-export function createReleaseLog(options: { store: Store; ttlSeconds: number; audit?: ReleaseAudit; now?: () => number }): ReleaseLog {
-  const { store, ttlSeconds, audit } = options;
+export function createReleaseLog(options: { store: Store; ttlSeconds: number; audit?: ReleaseAudit; consents?: ConsentRecords; now?: () => number }): ReleaseLog {
+  const { store, ttlSeconds, audit, consents } = options;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   return {
-    async record({ accountId, clientId, subject, scopes, use, grantId }) {
+    async record({ accountId, clientId, subject, scopes, use, grantId, consentClientId, system }) {
       const at = now();
       const notes = (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
       const before = notes.find((n) => n.clientId === clientId);
       const items = [...new Set([...(before?.items ?? []), ...scopes])];
-      const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at };
+      const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at, ...(system ? { system } : {}) };
       await store.set(releasesKey(accountId), [...notes.filter((n) => n !== before), next], ttlSeconds * 1000);
       const sensitive = sensitiveAmong(scopes);
       if (audit && sensitive.length) {
-        await audit.append({ type: 'release', action: 'claims.release', client: clientId, subject, details: { items: sensitive, use, ...(grantId ? { grant: grantId } : {}) } });
+        // Under which consent record: its id names the exact choice in force (it changes with the choice).
+        const consent = (await consents?.find(accountId, consentClientId ?? clientId))?.id;
+        await audit.append({
+          type: 'release', action: system ? 'legacy.release' : 'claims.release', client: clientId, subject,
+          details: { items: sensitive, use, ...(grantId ? { grant: grantId } : {}), ...(consent ? { consent } : {}) },
+        });
       }
     },
     async list(accountId) {

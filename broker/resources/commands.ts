@@ -3,6 +3,7 @@
  * list, show, remove resource servers, rotate their service secret, manage their token-exchange
  * routes, read their audit trail. Each works directly on the store, like the rest of the CLI.
  */
+import type { AuditTrail } from './audit.ts';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import type { Store } from '../platform/storage/types.ts';
@@ -21,6 +22,8 @@ export interface ResourceCommandContext {
   readonly store: Store;
   /** Who runs the command, for the audit trail. */
   readonly actor: string;
+  /** The broker's audit trail, resource-shaped (resources/audit.ts); default the store's own. */
+  readonly audit?: AuditTrail;
   readonly mode: 'development' | 'production';
   readonly isClientIdTaken?: (clientId: string) => Promise<boolean>;
 }
@@ -119,7 +122,7 @@ async function route(records: ResourceServerRecords, args: readonly string[], co
  * const output = await runResourceCommand(['list'], { store, actor: 'cli:li', mode: 'production' });
  */
 export async function runResourceCommand(args: readonly string[], context: ResourceCommandContext): Promise<ResourceCommandOutput> {
-  const records = createResourceServerRecords({ store: context.store, ...(context.isClientIdTaken ? { isClientIdTaken: context.isClientIdTaken } : {}) });
+  const records = createResourceServerRecords({ store: context.store, ...(context.audit ? { audit: context.audit } : {}), ...(context.isClientIdTaken ? { isClientIdTaken: context.isClientIdTaken } : {}) });
   const [sub, ...rest] = args;
   const change = { actor: context.actor };
   switch (sub) {

@@ -6,6 +6,8 @@
  *   verify            checks the whole chain and its signed checkpoints
  *   list [--json] [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
  *                     prints the entries (`--json`: one JSON array, for `npm run --silent`)
+ *   new-checkpoint-key [--suite international|gm]
+ *                     prints a new checkpoint signing key (JSON) for `keys.auditCheckpointKeyFile`
  *
  * Options: --trust <public key> (repeatable) pins the checkpoint signer; by default the store's own.
  * Exit status: 0 done (the chain holds), 1 the chain is broken (the first bad entry is named),
@@ -17,10 +19,12 @@ import { ConfigError } from '../../config/load.ts';
 import { configurationLine, loadProgramConfig } from './configuration.ts';
 import { auditEntryTypes, openAuditTrail, type AuditEntry, type AuditEntryType } from '../../broker/audit/index.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
+import { cryptoSuiteNames, newCheckpointKey, type CryptoSuiteName } from '../../broker/platform/crypto/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 
 const usage = `usage: npm run audit -- verify [--trust <public key>]
-       npm run --silent audit -- list --json [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]`;
+       npm run --silent audit -- list --json [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
+       npm run --silent audit -- new-checkpoint-key [--suite international|gm] > checkpoint-key.json`;
 
 function line(entry: AuditEntry): string {
   const who = [entry.actor && `by ${entry.actor}`, entry.client && `client ${entry.client}`, entry.subject && `sub ${entry.subject}`].filter(Boolean).join(', ');
@@ -33,10 +37,20 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean' }, type: { type: 'string' }, client: { type: 'string' }, since: { type: 'string' },
-      trust: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+      trust: { type: 'string', multiple: true }, suite: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const command = positionals[0];
+  if (command === 'new-checkpoint-key') {
+    const suite = values.suite ?? 'international';
+    if (!cryptoSuiteNames.includes(suite as CryptoSuiteName)) {
+      process.stderr.write(`--suite must be one of ${cryptoSuiteNames.join(', ')}\n`);
+      return 2;
+    }
+    // A private key: printed for the operator to put in a file readable by the broker only.
+    process.stdout.write(`${JSON.stringify(await newCheckpointKey(suite as CryptoSuiteName))}\n`);
+    return 0;
+  }
   if (values.help || (command !== 'verify' && command !== 'list')) {
     (values.help ? process.stdout : process.stderr).write(`${usage}\n`);
     return values.help ? 0 : 2;

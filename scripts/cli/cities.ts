@@ -20,6 +20,8 @@ import { createStore } from '../../broker/platform/storage/index.ts';
 import { cliActor, createMemberRegistry, isRegistryError, type MemberRegistry } from '../../broker/members/index.ts';
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { cryptoSuite, storeIdKeyOf } from '../../broker/platform/crypto/index.ts';
+import { openAuditTrail, type AuditTrail } from '../../broker/audit/index.ts';
+import { resourceAuditOn } from '../../broker/audit/folded.ts';
 import { loadKeys } from '../../broker/oidc/keys.ts';
 import { secretKeyOf } from '../../broker/members/secrets.ts';
 import type { Actor, AuditEntry } from '../../broker/members/index.ts';
@@ -113,7 +115,8 @@ interface Output {
   readonly text?: string;
 }
 
-type Command = (args: string[], service: MemberRegistry, actor: Actor, store: Store) => Promise<Output>;
+/** `audit`: the broker's one audit trail, opened like the brokers open it (same suite and signer). */
+type Command = (args: string[], service: MemberRegistry, actor: Actor, store: Store, audit: AuditTrail) => Promise<Output>;
 
 const commands: Record<string, Command> = {
   async list(args, service, actor) {
@@ -278,9 +281,10 @@ const commands: Record<string, Command> = {
   },
 
   // Resource servers (APIs) and their token-exchange routes: docs/relying-services.md.
-  resource(args, service, actor, store) {
+  resource(args, service, actor, store, audit) {
     return runResourceCommand(args, {
       store,
+      audit: resourceAuditOn(audit),
       actor: actorText(actor),
       mode: service.mode,
       isClientIdTaken: async (clientId) => service.configuredClientIds.has(clientId) || (await service.records.app(clientId)) !== undefined,
@@ -332,7 +336,9 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
   // The brokers' key for stored secrets: apps and operators registered here get the keyed hash too.
   let secretKey;
   let idKey;
+  let audit;
   try {
+    audit = (await openAuditTrail(config, store)).trail;
     const { subjectSecret } = await loadKeys(config, store, logger);
     secretKey = secretKeyOf(subjectSecret);
     idKey = storeIdKeyOf(subjectSecret);
@@ -341,12 +347,12 @@ export async function runCities(argv: readonly string[], io: CitiesIo): Promise<
     return fail('config_invalid', `cannot read the keys: ${(error as Error).message}`);
   }
   const service = createMemberRegistry({
-    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey,
+    store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey, audit,
     oidcAdapter: createOidcAdapterFactory(store, { idKey, suite: cryptoSuite(config.crypto?.suite ?? 'international'), clockToleranceSeconds: tunables.clockToleranceSeconds }),
   });
   try {
     await service.seed(seedCities);
-    const output = await command(args, service, cliActor(), store);
+    const output = await command(args, service, cliActor(), store, audit);
     const asJson = json || output.text === undefined;
     io.stdout(`${asJson ? JSON.stringify(output.json, null, 2) : output.text}\n`);
     return 0;

@@ -59,6 +59,7 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
     SIMULATOR_CLIENT_ID: config.national.clientId,
     SIMULATOR_CLIENT_SECRET: config.national.clientSecret,
     SIMULATOR_REDIRECT_URI: new URL(routes.nationalCallback, config.issuer).href,
+    SIMULATOR_POST_LOGOUT_REDIRECT_URI: new URL(routes.nationalLoggedOut, config.issuer).href,
   });
   const started: Stoppable[] = [simulator];
   const stopAll = async () => {
@@ -88,8 +89,8 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
         scope: client.scope ?? 'openid profile',
         ...(client.city ? { city: client.city } : {}),
         cookieName: p.cookieName,
-        ...(i === 0 ? { services: [{ label: '查询上海公积金 · Shanghai housing fund', resource: serviceIdentifier, scope: housingFundScope, url: `${serviceIdentifier}/housing-fund/account` }] } : {}),
-        links: [...others, ...(deskUrl ? [{ label: '上海公积金提取（材料免交） · Shanghai housing fund withdrawal', url: `${deskUrl}/` }] : [])],
+        ...(i === 0 ? { services: [{ label: '查询上海公积金', labelEn: 'Shanghai housing fund account', resource: serviceIdentifier, scope: housingFundScope, url: `${serviceIdentifier}/housing-fund/account` }] } : {}),
+        links: [...others, ...(deskUrl ? [{ label: '上海公积金提取（材料免交）', labelEn: 'Shanghai housing fund withdrawal (no papers to upload)', url: `${deskUrl}/` }] : [])],
       });
       await portal.start();
       started.push(portal);

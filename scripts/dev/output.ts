@@ -22,6 +22,8 @@ export interface ProcessOutput {
   readonly lines: OutputLine[];
   /** Lines dropped because the bound was reached (a check of the output should refuse these). */
   dropped: number;
+  /** Resolves once both streams have ended: every line is in `lines`. */
+  readonly ended: Promise<void>;
 }
 
 /** Lines kept per process; a multi-node test writes a few thousand. */
@@ -42,7 +44,12 @@ export function observeProcessOutputs(): { readonly outputs: ProcessOutput[]; cl
 
 /** Keeps a child's lines in a ProcessOutput (and hands each to `onLine`), announced to observers. */
 export function captureOutput(child: ChildProcess, name: string, options: { keep: boolean; kind?: ProcessOutput['kind']; onLine?: (line: OutputLine) => void }): ProcessOutput {
-  const output: ProcessOutput = { name, kind: options.kind ?? 'server', pid: child.pid, lines: [], dropped: 0 };
+  const ends: Array<Promise<void>> = [];
+  let allEnded = () => undefined as void;
+  const ended = new Promise<void>((resolveEnded) => {
+    allEnded = resolveEnded;
+  });
+  const output: ProcessOutput = { name, kind: options.kind ?? 'server', pid: child.pid, lines: [], dropped: 0, ended };
   for (const stream of ['stdout', 'stderr'] as const) {
     let buffered = '';
     const take = (text: string) => {
@@ -77,11 +84,13 @@ export function captureOutput(child: ChildProcess, name: string, options: { keep
         newline = buffered.indexOf('\n');
       }
     });
-    source.on('end', () => {
+    ends.push(new Promise((resolveEnd) => source.once('close', () => {
       if (buffered) take(buffered);
       buffered = '';
-    });
+      resolveEnd();
+    })));
   }
+  void Promise.all(ends).then(allEnded);
   if (options.keep) for (const observer of outputObservers) observer(output);
   return output;
 }

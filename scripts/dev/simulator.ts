@@ -2,7 +2,8 @@
  * Runs the national-platform simulator for the demo: `npm run simulator`.
  *
  * Environment: SIMULATOR_PORT (3100), SIMULATOR_ISSUER (http://127.0.0.1:<port>), and the broker as
- * its client: SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_REDIRECT_URI (defaults match the
+ * its client: SIMULATOR_CLIENT_ID, SIMULATOR_CLIENT_SECRET, SIMULATOR_REDIRECT_URI,
+ * SIMULATOR_POST_LOGOUT_REDIRECT_URI (defaults match the
  * broker's development configuration).
  */
 import { pathToFileURL } from 'node:url';
@@ -27,6 +28,7 @@ export async function runSimulator(env: NodeJS.ProcessEnv = process.env): Promis
       client_id: env.SIMULATOR_CLIENT_ID ?? broker.client_id,
       client_secret: env.SIMULATOR_CLIENT_SECRET ?? broker.client_secret,
       redirect_uris: env.SIMULATOR_REDIRECT_URI ? [env.SIMULATOR_REDIRECT_URI] : broker.redirect_uris,
+      ...(env.SIMULATOR_POST_LOGOUT_REDIRECT_URI ? { post_logout_redirect_uris: [env.SIMULATOR_POST_LOGOUT_REDIRECT_URI] } : {}),
     }],
   });
   await simulator.start();

@@ -43,7 +43,7 @@ describe('signed out means signed out on a shared terminal', function () {
     });
     await portal.start();
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
-    page = await browser.newPage();
+    page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
   });
   after(async () => {
     await browser?.close();

@@ -1,7 +1,8 @@
 /**
  * One login, every province; one logout, everywhere — in a real headless Chromium. Three demo
  * portals (上海, 浙江, 江苏), each its own OIDC client with its own back-channel logout receiver, the
- * broker and the national-platform simulator, all on loopback.
+ * broker and the national-platform simulator, all on loopback. The portals ask for `phone`, a
+ * sensitive item: each one's first sign-in shows the broker's consent page, which the person accepts.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -72,7 +73,7 @@ describe('single sign-on and single logout in a real browser', function () {
       await p.portal.start();
     }
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
-    page = await browser.newPage();
+    page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
     page.on('request', (request) => {
       if (request.isNavigationRequest()) requested.push(request.url());
     });
@@ -87,8 +88,18 @@ describe('single sign-on and single logout in a real browser', function () {
   });
 
   const atPortalHome = (p: PortalSpec) => (url: URL) => url.origin === p.base && url.pathname === '/';
-  const claim = async (name: string) => (await page.locator(`#id-token tr:has(th:text-is("${name}")) td`).textContent())?.trim();
+  const claim = async (name: string) => (await page.locator(`#claims tr[data-claim="${name}"] td.value`).textContent())?.trim();
   const nationalInteractions = (from: number) => shown.slice(from).filter((u) => u.startsWith(`${national}/interaction/`));
+  const atConsent = (url: URL) => url.origin === new URL(federation.issuer).origin && url.pathname.startsWith('/interaction/');
+  /** Arrives at the portal, accepting the broker's consent page (sensitive items) where it appears; whether it did. */
+  const arriveAt = async (p: PortalSpec): Promise<boolean> => {
+    await page.waitForURL((url) => atPortalHome(p)(url) || atConsent(url));
+    if (!atConsent(new URL(page.url()))) return false;
+    assert.equal(await page.locator('input[name="sensitive"][value="phone"]').count(), 1, 'the phone is asked separately');
+    await page.click('button[name="decision"][value="allow"]');
+    await page.waitForURL(atPortalHome(p));
+    return true;
+  };
   const sessions: Partial<Record<PortalSpec['id'], { sub: string; sid: string }>> = {};
 
   it('logs in at the Shanghai portal through the national platform', async () => {
@@ -98,7 +109,7 @@ describe('single sign-on and single logout in a real browser', function () {
     await page.fill('input[name="username"]', 'zhangsan');
     await page.fill('input[name="password"]', demoPassword);
     await page.click('button[type="submit"]');
-    await page.waitForURL(atPortalHome(portals.shanghai));
+    assert.ok(await arriveAt(portals.shanghai), 'the first sign-in of the app asks consent for the phone');
     assert.match(await page.textContent('#who') ?? '', /张三/);
     assert.equal(await claim('acr'), 'urn:tongban:loa:3');
     assert.equal(await claim('zwdtswAuthLevel'), 'L3', 'Shanghai dialect');
@@ -110,9 +121,9 @@ describe('single sign-on and single logout in a real browser', function () {
     const shownFrom = shown.length;
     await page.goto(portals.zhejiang.base);
     await page.click('#login');
-    await page.waitForURL(atPortalHome(portals.zhejiang));
+    await arriveAt(portals.zhejiang);
     assert.deepEqual(requested.slice(from).filter((u) => u.startsWith(national)), [], 'no request reached the national platform');
-    assert.deepEqual(shown.slice(shownFrom).filter((u) => !u.startsWith(portals.zhejiang.base)), [], 'no page other than the portal was shown');
+    assert.deepEqual(shown.slice(shownFrom).filter((u) => !u.startsWith(portals.zhejiang.base) && !atConsent(new URL(u))), [], 'no page other than the portal (and its consent) was shown');
     assert.match(await page.textContent('#who') ?? '', /张三/);
     const sub = (await claim('sub'))!;
     assert.notEqual(sub, sessions.shanghai!.sub);
@@ -129,7 +140,7 @@ describe('single sign-on and single logout in a real browser', function () {
     assert.equal(await page.locator('input[name="password"]').count(), 0, 'no password asked again');
     assert.equal(await page.locator('form[action$="/face"]').count(), 1);
     await page.click('form[action$="/face"] button');
-    await page.waitForURL(atPortalHome(portals.jiangsu));
+    await arriveAt(portals.jiangsu);
     assert.equal(nationalInteractions(shownFrom).length, 1, 'one national page: the face check');
     assert.equal(await claim('acr'), 'urn:tongban:loa:4');
     assert.equal(await claim('authLevel'), '2', 'Jiangsu: 实人');

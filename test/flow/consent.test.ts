@@ -1,9 +1,11 @@
 /**
  * Separate consent for sensitive items (issue 13, item 2): the ID number, the phone and the company
  * credit code need the person's own consent, first-party apps included; each may be refused while
- * the sign-in goes on; the choice is kept in the app's grant, `prompt=none` never releases an item
- * not yet consented, and a withdrawal on /account applies from the next token. /account lists only
- * apps that really received tokens, with the items and when (item 4).
+ * the sign-in goes on; the choice is kept per app across sessions (a sign-in after a sign-out asks
+ * nothing more), `prompt=none` never releases an item not yet consented, and a withdrawal on /account
+ * applies from the next token and makes the next sign-in ask again. /account lists only apps that
+ * really received tokens, with the items and when (item 4). Each scenario has its own app: the
+ * person's answers to one app are remembered for the whole run.
  */
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
@@ -27,6 +29,17 @@ const hangzhouPortal: ConfiguredClient = {
   first_party: true,
   purposes: { id_number: '核验办事人身份以办理社保业务' },
 };
+/** The same kind of app again, for a scenario that must not meet the answers given to another. */
+const hangzhouApp = (name: string): ConfiguredClient => ({
+  ...hangzhouPortal,
+  client_id: `${hangzhouPortal.client_id}-${name}`,
+  client_secret: `${hangzhouPortal.client_secret}-${name}`,
+  redirect_uris: [`${unserved}/consent/hangzhou-${name}`],
+});
+const silentApp = hangzhouApp('silent');
+const accountApp = hangzhouApp('account');
+const rememberingApp = hangzhouApp('remembering');
+const withdrawingApp = hangzhouApp('withdrawing');
 /** Not first-party: asks consent for everything. */
 const shanghaiService: ConfiguredClient = {
   client_id: 'consent-shanghai-service',
@@ -41,11 +54,14 @@ describe('separate consent for sensitive items', function () {
   let federation: Federation;
   let portal: RelyingParty;
   let service: RelyingParty;
+  const apps: Record<string, RelyingParty> = {};
+  const rpOf = (client: ConfiguredClient) => relyingParty(federation.issuer, { clientId: client.client_id, clientSecret: client.client_secret!, redirectUri: client.redirect_uris[0]! });
 
   before(async () => {
-    federation = await startFederation({ clients: [hangzhouPortal, shanghaiService] });
-    portal = await relyingParty(federation.issuer, { clientId: hangzhouPortal.client_id, clientSecret: hangzhouPortal.client_secret!, redirectUri: hangzhouPortal.redirect_uris[0]! });
-    service = await relyingParty(federation.issuer, { clientId: shanghaiService.client_id, clientSecret: shanghaiService.client_secret!, redirectUri: shanghaiService.redirect_uris[0]! });
+    federation = await startFederation({ clients: [hangzhouPortal, shanghaiService, silentApp, accountApp, rememberingApp, withdrawingApp] });
+    portal = await rpOf(hangzhouPortal);
+    service = await rpOf(shanghaiService);
+    for (const app of [silentApp, accountApp, rememberingApp, withdrawingApp]) apps[app.client_id] = await rpOf(app);
   });
   after(async () => federation?.stop());
 
@@ -125,9 +141,10 @@ describe('separate consent for sensitive items', function () {
 
   it('prompt=none never releases a sensitive item not yet consented: consent_required', async () => {
     const browser = new Browser();
-    const first = await untilConsent(browser, portal, { scope: 'openid profile' });
-    assert.ok(first.page.location?.startsWith(portal.redirectUri));
-    const silent = await untilConsent(browser, portal, { scope: 'openid profile id_number', prompt: 'none' });
+    const app = apps[silentApp.client_id]!;
+    const first = await untilConsent(browser, app, { scope: 'openid profile' });
+    assert.ok(first.page.location?.startsWith(app.redirectUri));
+    const silent = await untilConsent(browser, app, { scope: 'openid profile id_number', prompt: 'none' });
     const callback = new URL(silent.page.location!);
     assert.equal(callback.searchParams.get('error'), 'consent_required');
     assert.equal(callback.searchParams.get('code'), null);
@@ -146,6 +163,8 @@ describe('separate consent for sensitive items', function () {
 
   it('/account lists what each app received and when; withdrawing applies from the next token', async () => {
     const browser = new Browser();
+    const portal = apps[accountApp.client_id]!;
+    const hangzhouPortal = accountApp;
     const { attempt, page } = await untilConsent(browser, portal, { scope: 'openid profile phone id_number' });
     const back = await answer(browser, portal, page, ['phone', 'id_number']);
     const tokens = await redeem(portal, attempt, back.location!);
@@ -167,7 +186,8 @@ describe('separate consent for sensitive items', function () {
 
     account = await browser.submitForm(account.body, account.url, {}, { form: `withdraw-${hangzhouPortal.client_id}` });
     assert.equal(new URL(account.url).pathname, '/account', 'back on the account page');
-    assert.doesNotMatch(account.body, /撤回/, 'nothing left to withdraw');
+    // Other apps of this person (earlier scenarios, other sessions) keep theirs: remembered per app.
+    assert.doesNotMatch(account.body, new RegExp(`id="withdraw-${hangzhouPortal.client_id}"`), 'nothing left to withdraw');
 
     const refreshed = await oidc.refreshTokenGrant(portal.config, tokens.refresh_token!);
     assert.ok(!(refreshed.scope ?? '').split(' ').includes('id_number'), `withdrawn: ${refreshed.scope}`);
@@ -178,6 +198,74 @@ describe('separate consent for sensitive items', function () {
     const old = await oidc.fetchUserInfo(portal.config, tokens.access_token, tokens.claims()!.sub);
     assert.equal(old.idnum, undefined, 'userinfo with the earlier access token no longer releases it either');
     assert.ok(old.name, 'ordinary items stay');
+  });
+
+  /** Signs out everywhere from /account (the broker session and the national one). */
+  async function signOut(browser: Browser) {
+    let page = await browser.get(`${federation.issuer}/account`);
+    page = await browser.submitForm(page.body, page.url, { logout: 'yes' }, { form: 'logout-everywhere' });
+    for (let step = 0; step < 4 && page.status === 200 && /<form/i.test(page.body) && !/id="signed-out"/.test(page.body); step += 1) {
+      page = await browser.submitForm(page.body, page.url, { logout: 'yes' });
+    }
+    const account = await browser.get(`${federation.issuer}/account`);
+    assert.match(account.body, /id="signed-out"/, 'signed out');
+  }
+
+  it('a sign-in after a sign-out uses the answers remembered for the app: no consent page, items as chosen', async () => {
+    const browser = new Browser();
+    const app = apps[rememberingApp.client_id]!;
+    const scope = 'openid profile phone id_number';
+    const first = await untilConsent(browser, app, { scope });
+    assert.equal(first.page.status, 200, 'the first sign-in asks');
+    const back = await answer(browser, app, first.page, ['id_number']);
+    const tokens = await redeem(app, first.attempt, back.location!);
+    assert.ok(tokens.claims()!.idnum, 'the ID number was consented');
+    const entries = await federation.broker.audit.list({ type: 'release', client: rememberingApp.client_id });
+    const consent = entries.find((e) => (e.details?.items as string[] | undefined)?.includes('id_number'))?.details?.consent;
+    assert.match(String(consent), /^[0-9a-f-]{36}$/, 'the release names the consent record it stood on');
+
+    await signOut(browser);
+    const again = await untilConsent(browser, app, { scope });
+    assert.ok(again.page.location?.startsWith(app.redirectUri), `no consent page: ${again.page.status} ${again.page.url}`);
+    const second = await redeem(app, again.attempt, again.page.location!);
+    const scopes = (second.scope ?? '').split(' ');
+    assert.ok(scopes.includes('id_number') && !scopes.includes('phone'), `as chosen: ${second.scope}`);
+    assert.equal(second.claims()!.idnum, tokens.claims()!.idnum);
+    const info = await oidc.fetchUserInfo(app.config, second.access_token, second.claims()!.sub);
+    assert.equal(info.phone_number, undefined, 'the refused phone stays refused');
+    const later = await federation.broker.audit.list({ type: 'release', client: rememberingApp.client_id });
+    assert.ok(later.length > entries.length && later.slice(entries.length).every((e) => e.details?.consent === consent), 'the same consent record');
+
+    // prompt=none works in the new session: every sensitive item asked was decided before.
+    const silent = await untilConsent(browser, app, { scope, prompt: 'none' });
+    assert.ok(new URL(silent.page.location!).searchParams.get('code'), `a code: ${silent.page.location}`);
+  });
+
+  it('a withdrawal on /account reaches the next token, and the next sign-in asks again', async () => {
+    const browser = new Browser();
+    const app = apps[withdrawingApp.client_id]!;
+    const scope = 'openid profile phone id_number';
+    const first = await untilConsent(browser, app, { scope });
+    await redeem(app, first.attempt, (await answer(browser, app, first.page, ['phone', 'id_number'])).location!);
+    await signOut(browser);
+    const again = await untilConsent(browser, app, { scope });
+    assert.ok(again.page.location?.startsWith(app.redirectUri), 'remembered: no consent page');
+    const tokens = await redeem(app, again.attempt, again.page.location!);
+    assert.ok(tokens.claims()!.idnum && tokens.refresh_token);
+
+    const account = await browser.get(`${federation.issuer}/account`);
+    const after = await browser.submitForm(account.body, account.url, {}, { form: `withdraw-${withdrawingApp.client_id}` });
+    assert.doesNotMatch(after.body, new RegExp(`id="withdraw-${withdrawingApp.client_id}"`));
+    const refreshed = await oidc.refreshTokenGrant(app.config, tokens.refresh_token!);
+    assert.equal(refreshed.claims()?.idnum, undefined, 'the next token lacks the ID number');
+    const info = await oidc.fetchUserInfo(app.config, refreshed.access_token, tokens.claims()!.sub);
+    assert.equal(info.phone_number, undefined, 'and the phone');
+
+    await signOut(browser);
+    const next = await untilConsent(browser, app, { scope });
+    assert.equal(next.page.status, 200, `the next sign-in asks again: ${next.page.url}`);
+    assert.match(next.page.body, /name="sensitive" value="id_number"/);
+    assert.match(next.page.body, /name="sensitive" value="phone"/);
   });
 
   it('records a release of a sensitive item in the audit trail by the app\'s sub, never a value', async () => {

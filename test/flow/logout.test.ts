@@ -302,7 +302,7 @@ describe('single logout (end to end)', function () {
       }
       for (const c of clients) assert.match(account.body, new RegExp(`data-client="${c.client_id}"`));
       assert.match(account.body, /高级实名/);
-      assert.match(account.body, /Sign out everywhere/);
+      assert.match(account.body, /在所有地方退出/);
       assert.doesNotMatch(account.body, /张三/, 'no personal data needed on the page');
 
       const { final } = await logoutThrough(signedIn.browser, '', { page: account, id: 'logout-everywhere' });

@@ -242,7 +242,7 @@ describe('national-platform simulator', function () {
       const wrong = await submit(browser, attempt.page, { username: 'zhangsan', password: 'not-the-password' });
       assert.equal(wrong.status, 200);
       assert.match(wrong.body, /用户名或密码错误/);
-      assert.match(wrong.body, /Incorrect username or password/);
+      assert.match(wrong.body, /<html lang="zh-CN"/, 'one language a page: Chinese by default');
       const unknown = await submit(browser, wrong, { username: 'nobody', password: demoPassword });
       assert.equal(unknown.body.replace('nobody', 'X'), wrong.body.replace('zhangsan', 'X'));
       const right = await submit(browser, unknown, { username: 'zhangsan', password: demoPassword });

@@ -57,7 +57,8 @@ describe('a sealed record that does not open', function () {
     const session = await federation.broker.provider.Session.find(cookie!.value);
     const key = `identity:${session!.accountId}`;
     const record = await federation.store.get<SealedRecord>(key);
-    assert.ok(record?.sealed.startsWith('tb1.'), 'the identity record is sealed');
+    if (!record) assert.fail('the identity record is in the store');
+    assert.ok(record.sealed.startsWith('tb1.'), 'the identity record is sealed');
     const keyId = record.sealed.split('.')[2]!;
     // One byte of the ciphertext changed, as a damaged copy or a tampering would.
     const tail = record.sealed.slice(-6);

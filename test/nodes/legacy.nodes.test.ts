@@ -8,6 +8,7 @@ import type { ConfiguredLegacySystem } from '../../config/defaults.ts';
 import { createBroker, type Broker } from '../../broker/broker.ts';
 import { Browser } from '../support/browser.ts';
 import { startFederation, type Federation } from '../support/federation.ts';
+import { checkProcessLogs, collectReceivedSecrets, configuredSecrets, describeCheck, linesAsOutput } from '../support/process-logs.ts';
 
 const unserved = 'http://127.0.0.1:9';
 const jiaxingFund: ConfiguredLegacySystem = {
@@ -26,16 +27,23 @@ describe('legacy bridge on several nodes (Redis)', function () {
   let federation: Federation;
   let second: Broker;
   let nodes: string[];
+  // Both nodes run in this process and share one memory logger: its lines get the check of the process nodes.
+  let received: ReturnType<typeof collectReceivedSecrets> | undefined;
 
   before(async () => {
+    received = collectReceivedSecrets();
     federation = await startFederation({ clients: [], store: 'redis://127.0.0.1:6379', overrides: { legacySystems: [jiaxingFund] } });
     const config = federation.broker.config;
     second = await createBroker({ ...config, listen: { host: config.listen.host, port: 0 } }, { store: federation.store, logger: federation.logger });
     nodes = [federation.issuer, await second.start()];
   });
   after(async () => {
+    received?.close();
     await second?.stop();
     await federation?.stop();
+    if (!federation) return;
+    const secrets = [...configuredSecrets({ legacySystems: [jiaxingFund] }), ...(received?.secrets ?? [])];
+    process.stdout.write(`      ${describeCheck(checkProcessLogs([linesAsOutput('two in-process nodes', federation.logger.lines)], secrets))}\n`);
   });
 
   function validation(node: string, ticket: string) {

@@ -1,7 +1,9 @@
 /**
  * A federation whose broker is several real processes behind one issuer URL: the national-platform
  * simulator (in this process, so tests can make it misbehave), a balancer at the issuer URL, and
- * broker nodes started from scripts/cli/broker.ts on a shared store.
+ * broker nodes started from scripts/cli/broker.ts on a shared store. Stopping it checks what every
+ * process it saw started wrote (test/support/process-logs.ts): no personal data, no secret the test
+ * received, JSON log lines with levels.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from '@keyv/redis';
@@ -10,7 +12,8 @@ import type { ConfiguredClient } from '../../config/defaults.ts';
 import type { NationalSimulator } from '../../scripts/dev/simulator/index.ts';
 import { startBalancer, type Balancer } from './balancer.ts';
 import { brokerClient, nationalSimulatorFor, relyingParty, type RelyingParty } from './federation.ts';
-import { spawnBroker, type BrokerProcess } from '../../scripts/dev/processes.ts';
+import { observeProcessOutputs, spawnBroker, type BrokerProcess, type ProcessOutput } from '../../scripts/dev/processes.ts';
+import { checkProcessLogs, collectReceivedSecrets, configuredSecrets, describeCheck, type LogCheck } from './process-logs.ts';
 
 export const redisUrl = 'redis://127.0.0.1:6379';
 export const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
@@ -41,7 +44,12 @@ export interface NodeFederation {
   readonly config: Record<string, unknown>;
   /** Starts one more node with the same configuration (plus `env`), behind the balancer. */
   addNode(env?: Record<string, string>): Promise<BrokerProcess>;
-  stop(): Promise<void>;
+  /** Every process started while the federation ran (its nodes, the CLIs a test ran), with its lines. */
+  readonly outputs: readonly ProcessOutput[];
+  /** Tokens, codes, cookies and secrets the test received or configured; a test may add more. */
+  readonly secrets: Set<string>;
+  /** Stops every process, then checks all their lines (a failure fails the suite's `after`). */
+  stop(): Promise<LogCheck>;
 }
 
 export interface NodeFederationOptions {
@@ -70,11 +78,28 @@ export async function startNodeFederation(options: NodeFederationOptions): Promi
     clients: [portal],
   };
   merge(config, options.config ?? {});
-  const stop = async () => {
-    await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
+  const observed = observeProcessOutputs();
+  const received = collectReceivedSecrets();
+  const end = async () => {
+    observed.close();
+    received.close();
     await balancer.close();
+    // SIGTERM, so each node also writes its shutdown lines; SIGKILL if one does not end soon.
+    await Promise.all(nodes.map(async (node) => {
+      const killer = setTimeout(() => void node.stop('SIGKILL'), 3000);
+      await node.stop('SIGTERM');
+      clearTimeout(killer);
+    }));
+    await Promise.all(observed.outputs.map((output) => output.ended));
     await simulator.stop();
     await deleteNamespace(options.store, namespace).catch(() => undefined);
+  };
+  const stop = async () => {
+    await end();
+    // The national simulator runs in this process and writes no lines; every broker node is a process.
+    const check = checkProcessLogs(observed.outputs, [...configuredSecrets(config), ...received.secrets]);
+    process.stdout.write(`      ${describeCheck(check)}\n`);
+    return check;
   };
   try {
     await simulator.start();
@@ -89,9 +114,9 @@ export async function startNodeFederation(options: NodeFederationOptions): Promi
     await addNode();
     await Promise.all(Array.from({ length: (options.nodes ?? 3) - 1 }, () => addNode()));
     const rp = await relyingParty(issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
-    return { issuer, balancer, simulator, nodes, rp, namespace, config, addNode, stop };
+    return { issuer, balancer, simulator, nodes, rp, namespace, config, addNode, outputs: observed.outputs, secrets: received.secrets, stop };
   } catch (error) {
-    await stop();
+    await end();
     throw error;
   }
 }

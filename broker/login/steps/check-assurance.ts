@@ -6,19 +6,20 @@
 import { describeError } from '../../platform/errors.ts';
 import { errorPage } from '../../platform/pages/layout.ts';
 import type { NationalReturnStep } from './flow.ts';
+import { interactionResult } from './interaction-result.ts';
 
 export const checkAssurance: NationalReturnStep = async (flow, next) => {
   const { ctx, options } = flow;
-  const { provider, logger } = options;
+  const { logger } = options;
   const pending = flow.pending!;
   const details = flow.interaction!;
   const achieved = flow.national!.identity.person.assurance;
   if (pending.level !== undefined && achieved < pending.level) {
     logger.info('assurance_unmet', { interaction: details.uid, requested: pending.level, achieved });
-    const back = await provider.interactionResult(ctx.req, ctx.res, {
+    const back = await interactionResult(flow, {
       error: 'unmet_authentication_requirements',
       error_description: `assurance level ${pending.level} was requested; ${achieved} was reached`,
-    }, { mergeWithLastSubmission: false });
+    });
     const unmet = describeError('assurance_too_low', { required: pending.level, achieved });
     ctx.status = unmet.status;
     ctx.type = 'html';

@@ -7,10 +7,11 @@ import { isTongbanError } from '../../platform/errors.ts';
 import { errorPage } from '../../platform/pages/layout.ts';
 import { callbackPath } from '../context.ts';
 import type { NationalReturnStep } from './flow.ts';
+import { interactionResult } from './interaction-result.ts';
 
 export const exchangeCode: NationalReturnStep = async (flow, next) => {
   const { ctx, options } = flow;
-  const { provider, national, logger } = options;
+  const { national, logger } = options;
   const pending = flow.pending!;
   const details = flow.interaction!;
   const callbackUrl = new URL(`${callbackPath}?${ctx.querystring}`, options.issuer);
@@ -19,7 +20,7 @@ export const exchangeCode: NationalReturnStep = async (flow, next) => {
   } catch (error) {
     if (isTongbanError(error)) {
       logger.warn('national_login_failed', { code: error.code, interaction: details.uid, detail: error.detail });
-      const back = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'national authentication failed' }, { mergeWithLastSubmission: false });
+      const back = await interactionResult(flow, { error: 'access_denied', error_description: 'national authentication failed' });
       ctx.status = error.status;
       ctx.type = 'html';
       ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });

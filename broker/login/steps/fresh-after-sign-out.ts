@@ -7,6 +7,7 @@ import { describeError } from '../../platform/errors.ts';
 import { errorPage } from '../../platform/pages/layout.ts';
 import { clearSignedOut, isFreshAfter, readSignedOut } from '../../logout/signed-out.ts';
 import type { NationalReturnStep } from './flow.ts';
+import { interactionResult } from './interaction-result.ts';
 
 export const freshAfterSignOut: NationalReturnStep = async (flow, next) => {
   const { ctx, options } = flow;
@@ -16,9 +17,9 @@ export const freshAfterSignOut: NationalReturnStep = async (flow, next) => {
   const signedOutAt = Math.max(marker?.at ?? 0, flow.pending!.signedOutAt ?? 0);
   if (signedOutAt > 0 && !isFreshAfter({ at: signedOutAt, national: 'pending' }, authTime)) {
     options.logger.warn('national_login_not_fresh', { interaction: flow.interaction!.uid });
-    const back = await options.provider.interactionResult(ctx.req, ctx.res, {
+    const back = await interactionResult(flow, {
       error: 'login_required', error_description: 'a fresh national authentication is required after a sign-out in this browser',
-    }, { mergeWithLastSubmission: false });
+    });
     const refused = describeError('login_required');
     ctx.status = refused.status;
     ctx.type = 'html';

@@ -1,27 +1,42 @@
 /**
- * Step 2 of the national return: the login this browser started (read once, then deleted), and
- * the broker interaction it belongs to, which the path-scoped interaction cookie binds to this
- * browser. Anything that does not match is refused as a foreign return.
+ * Step 2 of the national return: the broker interaction the login belongs to, bound to this browser.
+ * At the callback the binding is the cookie set with the redirect to the national platform (it holds
+ * the `state`: context.ts); at `/interaction/:uid/national` (logins started by an earlier version) it
+ * is the path-scoped interaction cookie. Either way an answer only counts for this browser's own
+ * login; anything that does not match is refused as a foreign return.
  */
-import { pendingKey, type PendingUpstream } from '../context.ts';
+import { timingSafeEqual } from 'node:crypto';
+import { callbackPath, nationalBindingCookie } from '../context.ts';
 import { stateError } from '../national-state.ts';
-import type { NationalReturnStep } from './flow.ts';
+import type { InteractionDetails, NationalReturnStep } from './flow.ts';
+
+const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export const readPending: NationalReturnStep = async (flow, next) => {
   const { ctx, options } = flow;
-  const { store, provider } = options;
-  const state = flow.state!;
-  const pending = await store.get<PendingUpstream>(pendingKey(state));
-  await store.delete(pendingKey(state));
-  if (!pending || pending.uid !== ctx.params.uid) throw stateError();
-  let details;
-  try {
-    details = await provider.interactionDetails(ctx.req, ctx.res);
-  } catch {
-    throw stateError();
+  const { provider } = options;
+  const pending = flow.pending!;
+  let details: InteractionDetails | undefined;
+  if (ctx.params.uid !== undefined) {
+    if (pending.uid !== ctx.params.uid) throw stateError();
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch {
+      throw stateError();
+    }
+  } else {
+    const cookie = nationalBindingCookie(options.cookiePrefix ?? 'tongban', flow.state!);
+    const bound = ctx.cookies.get(cookie, { signed: true });
+    if (!bound || !same(bound, flow.state!)) throw stateError();
+    ctx.cookies.set(cookie, null, { path: callbackPath, signed: true, overwrite: true });
+    details = await provider.Interaction.find(pending.uid);
+    // As oidc-provider's own interaction lookup: a session signed in to someone else since is refused.
+    if (details?.session?.uid) {
+      const session = await provider.Session.findByUid(details.session.uid);
+      if (!session || session.accountId !== details.session.accountId) throw stateError();
+    }
   }
-  if (details.uid !== pending.uid) throw stateError();
-  flow.pending = pending;
+  if (!details || details.uid !== pending.uid) throw stateError();
   flow.interaction = details;
   await next();
 };

@@ -5,6 +5,7 @@
  * into every checkpoint's `signer` so that `audit verify` can check a copy of the trail offline
  * against a key the operator pins.
  */
+import { readFileSync } from 'node:fs';
 import { CompactSign, compactVerify, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { sm2 } from 'sm-crypto-v2';
 import type { Store } from '../storage/types.ts';
@@ -59,6 +60,26 @@ export async function verifyCheckpointSignature(suite: CryptoSuiteName, publicKe
   } catch {
     return false;
   }
+}
+
+/**
+ * Production: the checkpoint key from its file (`keys.auditCheckpointKeyFile`), as
+ * `newCheckpointKey` makes it. A missing, unreadable or other-suite file stops start-up with the
+ * path and reason, never the key.
+ */
+export function loadCheckpointKeyFile(path: string, suite: CryptoSuiteName): CheckpointKey {
+  let key: Partial<CheckpointKey>;
+  try {
+    key = JSON.parse(readFileSync(path, 'utf8')) as Partial<CheckpointKey>;
+  } catch (error) {
+    throw new Error(`keys.auditCheckpointKeyFile ${path}: cannot read a JSON checkpoint key (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`);
+  }
+  const usable = key.suite === 'gm'
+    ? typeof key.privateKey === 'string' && typeof key.publicKey === 'string'
+    : key.suite === 'international' && typeof key.privateJwk === 'object' && typeof key.privateJwk?.d === 'string';
+  if (!usable) throw new Error(`keys.auditCheckpointKeyFile ${path}: not a checkpoint key (make one with npm run audit -- new-checkpoint-key)`);
+  if (key.suite !== suite) throw new Error(`keys.auditCheckpointKeyFile ${path}: a key for crypto.suite "${key.suite}", this broker runs "${suite}"`);
+  return key as CheckpointKey;
 }
 
 /** Development: the store's checkpoint key for `suite`, generated once across nodes. */

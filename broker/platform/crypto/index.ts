@@ -6,7 +6,7 @@ export {
   addStoredDataKey, checkCryptoSuite, loadDataKeys, newDataKeyEntry, parseDataKeys, type DataKey,
 } from './data-keys.ts';
 export {
-  checkpointSigner, loadStoredCheckpointKey, newCheckpointKey, sm2UserId, verifyCheckpointSignature,
+  checkpointSigner, loadCheckpointKeyFile, loadStoredCheckpointKey, newCheckpointKey, sm2UserId, verifyCheckpointSignature,
   type CheckpointKey, type CheckpointSigner,
 } from './checkpoint-keys.ts';
 export { storeIdKeyOf } from './store-id-key.ts';

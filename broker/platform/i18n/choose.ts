@@ -30,7 +30,7 @@ const interactionPath = /^\/interaction\/([^/?#]+)/;
 /** A same-origin path to return to, or undefined: no scheme, no `//host`, no backslash, no control character. */
 export function safeReturnPath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 2048 || !value.startsWith('/') || value.startsWith('//')) return undefined;
-  if (/[\\\u0000-\u001f\u007f]/.test(value)) return undefined;
+  if (value.includes('\\') || [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return undefined;
   const base = 'http://return.invalid';
   const url = new URL(value, base);
   return url.origin === base ? `${url.pathname}${url.search}` : undefined;

@@ -101,7 +101,7 @@ function switches(presentation: Presentation): Html {
   const back = encodeURIComponent(presentation.returnTo);
   const mode = presentation.mode === 'elder' ? 'standard' : 'elder';
   return html`<nav class="switches" aria-label="${t('layout.settings')}">
-<a href="${presentation.switchPath}?lang=${other}&amp;return=${raw(back)}" lang="${other}" hreflang="${other}" aria-label="${t('layout.otherLanguageName')}">${t('layout.otherLanguage')}</a>
+<a href="${presentation.switchPath}?lang=${other}&amp;return=${raw(back)}" lang="${other}" hreflang="${other}" title="${t('layout.otherLanguageName')}">${t('layout.otherLanguage')}</a>
 <a href="${presentation.switchPath}?display=${mode}&amp;return=${raw(back)}">${t(mode === 'elder' ? 'layout.elderOn' : 'layout.elderOff')}</a>
 </nav>`;
 }

@@ -18,6 +18,7 @@
  *   --profile       profile the broker instead (node --cpu-prof) under concurrency-16 logins and
  *                   print where its CPU time goes; the profile is kept in .bench/profile/
  *   --profile-phase <kind>  with --profile: login (default), refresh, userinfo or introspection
+ *   --sealing       only the sealing-cost micro-benchmark (sealing.ts), in this process
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../processes.ts';
 import { type Contender, type ContenderFigures, fixed, median, type MultinodeFigures, type RunFigures, type SoakSummary, table, targets } from './figures.ts';
 import { floodReport, measureFlood } from './flood.ts';
+import { measureSealing, sealingReport } from './sealing.ts';
 import type { Job, JobKind, JobResult, UsageMessage } from './protocol.ts';
 import { monitorRedis, redisCommands, redisFootprint, startBenchServers, startLoadGenerator, type BenchServers, type LoadGenerator, type RedisFootprint } from './setup.ts';
 
@@ -241,9 +243,13 @@ async function main(): Promise<void> {
     args: process.argv.slice(2),
     options: {
       seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'profile-phase': { type: 'string' },
-      'median-of': { type: 'string' }, 'no-multinode': { type: 'boolean' }, trace: { type: 'boolean' },
+      'median-of': { type: 'string' }, 'no-multinode': { type: 'boolean' }, trace: { type: 'boolean' }, sealing: { type: 'boolean' },
     },
   });
+  if (values.sealing) {
+    process.stdout.write(`${sealingReport(measureSealing())}\n`);
+    return;
+  }
   const seconds = Number(values.seconds ?? 10);
   const runs = Math.max(1, Number(values['median-of'] ?? 1));
   mkdirSync(outputDir, { recursive: true });
@@ -265,7 +271,8 @@ async function main(): Promise<void> {
   }
   const figures = median(all);
   const checks = targets(figures, readSoak());
-  const text = `${table(figures.results)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
+  const sealing = measureSealing();
+  const text = `${table(figures.results)}\n\n${sealingReport(sealing, figures.results.broker?.cpuMsPerLogin)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
   process.stdout.write(`\n${text}`);
   writeFileSync(join(outputDir, 'results.json'), `${JSON.stringify({
     date: new Date().toISOString(),
@@ -273,6 +280,7 @@ async function main(): Promise<void> {
     secondsPerPhase: seconds,
     runs,
     ...figures,
+    sealing,
     targets: checks,
     table: text,
     ...(runs > 1 ? { eachRun: all } : {}),

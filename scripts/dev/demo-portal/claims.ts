@@ -48,7 +48,9 @@ const labels: Record<string, Words> = {
   // 安徽
   wst_user_id: { zh: '安徽用户编号', en: 'Anhui user id' }, wst_user_type: { zh: '账户类型', en: 'account kind' },
   wst_auth_level: { zh: '安徽认证等级', en: 'Anhui assurance level' }, wst_name: { zh: '姓名（安徽字段）', en: 'name (Anhui field)' },
-  sex: { zh: '性别', en: 'sex' }, birthday: { zh: '出生日期', en: 'date of birth' },
+  sex: { zh: '性别（省内代码）', en: 'sex (provincial code)' }, birthday: { zh: '出生日期（省内格式）', en: 'date of birth (provincial format)' },
+  birthdate: { zh: '出生日期', en: 'date of birth' }, gender: { zh: '性别', en: 'gender' },
+  represents: { zh: '代表的企业', en: 'acting for' }, legal_person: { zh: '企业（法人）', en: 'company' },
 };
 
 const levels: Record<string, Words> = {
@@ -57,6 +59,11 @@ const levels: Record<string, Words> = {
   'urn:tongban:loa:3': { zh: '3级 高级实名', en: 'level 3, advanced real-name' },
   'urn:tongban:loa:4': { zh: '4级 实人核验（人脸）', en: 'level 4, person verified (face)' },
 };
+
+const genders: Record<string, Words> = { male: { zh: '男', en: 'male' }, female: { zh: '女', en: 'female' } };
+
+/** Epoch-second claims, shown as local dates (China Standard Time). */
+const times = new Set(['auth_time', 'updated_at']);
 
 const methods: Record<string, Words> = {
   pwd: { zh: '密码', en: 'password' }, face: { zh: '人脸核验', en: 'face check' }, otp: { zh: '短信验证码', en: 'one-time code' },
@@ -95,7 +102,7 @@ function meaningOf(name: string, value: unknown, language: DemoLanguage): string
   const pick = (w: Words | undefined) => (w ? (language === 'en' ? w.en : w.zh) : undefined);
   if (name === 'acr') return pick(levels[String(value)]);
   if (name === 'amr' && Array.isArray(value)) return value.map((m) => pick(methods[String(m)]) ?? String(m)).join(language === 'en' ? ', ' : '、');
-  if (name === 'auth_time' && typeof value === 'number') return localTime(value, language);
+  if (name === 'gender') return pick(genders[String(value)]);
   return undefined;
 }
 
@@ -110,7 +117,9 @@ export function claimRows(idToken: Record<string, unknown>, userinfo: Record<str
       rows.set(name, {
         name,
         label: words ? (language === 'en' ? words.en : words.zh) : name,
-        value: typeof value === 'object' ? JSON.stringify(value) : String(value),
+        value: times.has(name) && typeof value === 'number' ? localTime(value, language)
+          : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(', ')
+            : typeof value === 'object' ? JSON.stringify(value) : String(value),
         ...(meaning ? { meaning } : {}),
         from,
       });

@@ -19,6 +19,7 @@ main{max-width:48rem;margin:1.5rem auto;padding:0 1rem}
 .card{background:#fff;border:1px solid #d2d8e0;border-radius:8px;padding:1rem 1.2rem;margin:0 0 1.2rem}
 h1{font-size:1.5rem;margin:.2rem 0 1rem}
 h2{font-size:1.2rem;margin:.2rem 0 .6rem}
+h3{font-size:1.05rem;margin:.8rem 0 .2rem}
 a{color:#0b4aa2}
 .button,button{display:inline-block;min-height:44px;background:#0b4aa2;color:#fff;border:0;border-radius:6px;padding:.55rem 1.2rem;font-size:1rem;text-decoration:none;cursor:pointer;margin:.2rem .4rem .2rem 0}
 .button.secondary{background:#fff;color:#0b4aa2;border:2px solid #0b4aa2}

@@ -31,8 +31,6 @@ export const demoMessages = {
   field: { zh: '字段', en: 'Field' },
   value: { zh: '值', en: 'Value' },
   meaning: { zh: '含义', en: 'Meaning' },
-  source: { zh: '来源', en: 'From' },
-  fromIdToken: { zh: 'ID 令牌', en: 'ID token' },
   fromUserinfo: { zh: 'UserInfo', en: 'UserInfo' },
   accountLink: { zh: '在通办查看和撤回您的授权', en: 'See and withdraw your consents at tongban' },
   servicesTitle: { zh: '业务办理', en: 'Services' },

@@ -39,12 +39,14 @@ export interface DemoPortalOptions {
   /** APIs the portal calls with the person's access token for them (a button each; see scripts/demo-service). */
   readonly services?: readonly DemoPortalService[];
   /** Links shown to a signed-in person: other sites of the federation (another province's portal, a service desk). */
-  readonly links?: ReadonlyArray<{ readonly label: string; readonly url: string }>;
+  readonly links?: ReadonlyArray<{ readonly label: string; readonly labelEn?: string; readonly url: string }>;
 }
 
 /** An API the portal calls on the person's behalf. */
 export interface DemoPortalService {
   readonly label: string;
+  /** The label on English pages (default: `label`). */
+  readonly labelEn?: string;
   /** Its resource indicator (RFC 8707), asked for at login. */
   readonly resource: string;
   /** The scopes it needs, asked for at login. */
@@ -137,8 +139,8 @@ ${choice('login-face', `/login?acr_values=${encodeURIComponent(faceLevel)}`, 'lo
     const rows = claimRows(claims, session.userinfo, language);
     const dialect = dialectOf(options.city, language);
     const table = `<table id="claims"><caption class="why">${escapeHtml(translate(language, 'receivedWhy'))}</caption><thead><tr><th scope="col">${escapeHtml(translate(language, 'field'))}</th><th scope="col">${escapeHtml(translate(language, 'value'))}</th><th scope="col">${escapeHtml(translate(language, 'meaning'))}</th></tr></thead><tbody>${rows.map((r) =>
-      `<tr data-claim="${escapeHtml(r.name)}"><th scope="row">${escapeHtml(r.label)}<br><code>${escapeHtml(r.name)}</code></th><td class="value">${escapeHtml(r.value)}</td><td>${escapeHtml(r.meaning ?? '')}<span class="why">${escapeHtml(translate(language, r.from === 'id_token' ? 'fromIdToken' : 'fromUserinfo'))}</span></td></tr>`).join('')}</tbody></table>`;
-    const links = (options.links ?? []).map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a></li>`).join('');
+      `<tr data-claim="${escapeHtml(r.name)}"><th scope="row">${escapeHtml(r.label)}<br><code>${escapeHtml(r.name)}</code></th><td class="value">${escapeHtml(r.value)}</td><td>${escapeHtml(r.meaning ?? '')}${r.from === 'userinfo' ? `<span class="why"> (${escapeHtml(translate(language, 'fromUserinfo'))})</span>` : ''}</td></tr>`).join('')}</tbody></table>`;
+    const links = (options.links ?? []).map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(language === 'en' ? l.labelEn ?? l.label : l.label)}</a></li>`).join('');
     return `<div class="card"><p id="who">${escapeHtml(translate(language, 'hello', { name: company ? `${name}（${company}）` : name }))}</p>
 <p><a id="account" href="${escapeHtml(accountUrl)}">${escapeHtml(translate(language, 'accountLink'))}</a></p>
 <p>${claims.acr === faceLevel ? '' : `<a class="button" id="login-face" href="/login?acr_values=${encodeURIComponent(faceLevel)}">${escapeHtml(translate(language, 'loginFace'))}</a> `}${companyLogin ? `<a class="button" id="login-company" href="/login?as=company">${escapeHtml(translate(language, 'loginCompany'))}</a> ` : ''}<a class="button secondary" id="logout" href="/logout">${escapeHtml(translate(language, 'signOut'))}</a></p></div>
@@ -151,7 +153,7 @@ ${links ? `<div class="card"><h2>${escapeHtml(translate(language, 'otherPortals'
     const services = options.services ?? [];
     if (services.length === 0) return '';
     const answer = session.serviceAnswer;
-    return `<div class="card"><h2>${escapeHtml(translate(language, 'servicesTitle'))}</h2><p>${services.map((s, i) => `<a class="button" id="service-${i}" href="/service/${i}">${escapeHtml(s.label)}</a>`).join(' ')}</p>${answer
+    return `<div class="card"><h2>${escapeHtml(translate(language, 'servicesTitle'))}</h2><p>${services.map((s, i) => `<a class="button" id="service-${i}" href="/service/${i}">${escapeHtml(language === 'en' ? s.labelEn ?? s.label : s.label)}</a>`).join(' ')}</p>${answer
       ? `<h3 id="service-heading">${escapeHtml(translate(language, 'serviceAnswer', { label: answer.label }))} · HTTP ${answer.status}</h3>${serviceAnswerTable(answer.body, language)}<details><summary>${escapeHtml(translate(language, 'rawAnswer'))}</summary><pre id="service-answer">${escapeHtml(answer.body)}</pre></details>`
       : ''}</div>`;
   };

@@ -84,10 +84,14 @@ export function mountLicenceDesk(router: Router, options: LicenceDeskOptions): v
       ways: [{ href: '/login', label: deskText(language, 'again'), id: 'sign-in-again' }, { href: '/', label: deskText(language, 'home'), id: 'home' }] });
   };
 
-  const licenceTable = (language: DemoLanguage, checked: readonly Checked[]) => `<table id="licences"><thead><tr>
-<th scope="col">${t(language, 'licence')}</th><th scope="col">${t(language, 'issuer')}</th><th scope="col">${t(language, 'number')}</th><th scope="col">${t(language, 'validity')}</th><th scope="col">${t(language, 'check')}</th></tr></thead><tbody>${checked.map((c) => c.licence
-    ? `<tr data-licence="${escapeHtml(c.type)}"><th scope="row">${escapeHtml(c.licence.name)}</th><td>${escapeHtml(c.licence.issuer.name)}</td><td>${escapeHtml(maskNumber(c.licence.number))}</td><td>${escapeHtml(c.licence.issuedOn)} – ${escapeHtml(c.licence.validUntil)}</td><td class="ok">✓ ${t(language, 'verified')}</td></tr>`
-    : `<tr data-licence="${escapeHtml(c.type)}"><th scope="row">${escapeHtml(c.type)}</th><td colspan="3"></td><td class="bad">✗ ${t(language, 'notVerified')} (${escapeHtml(c.failure)})</td></tr>`).join('')}</tbody></table>`;
+  /** One card per licence (a two-column table reads on a phone; five columns do not). */
+  const licenceCards = (language: DemoLanguage, checked: readonly Checked[]) => `<div id="licences">${checked.map((c) => {
+    const row = (key: DeskKey, value: string, cls = '') => `<tr><th scope="row">${t(language, key)}</th><td${cls ? ` class="${cls}"` : ''}>${value}</td></tr>`;
+    return c.licence
+      ? `<section class="licence" data-licence="${escapeHtml(c.type)}"><h3>${escapeHtml(c.licence.name)}</h3><table><tbody>
+${row('issuer', escapeHtml(c.licence.issuer.name))}${row('number', escapeHtml(maskNumber(c.licence.number)))}${row('validity', `${escapeHtml(c.licence.issuedOn)} – ${escapeHtml(c.licence.validUntil)}`)}${row('check', `✓ ${t(language, 'verified')}`, 'ok')}</tbody></table></section>`
+      : `<section class="licence" data-licence="${escapeHtml(c.type)}"><h3>${escapeHtml(c.type)}</h3><table><tbody>${row('check', `✗ ${t(language, 'notVerified')} (${escapeHtml(c.failure)})`, 'bad')}</tbody></table></section>`;
+  }).join('')}</div>`;
 
   router.get('/', (ctx) => {
     const language = demoLanguage(ctx);
@@ -95,7 +99,7 @@ export function mountLicenceDesk(router: Router, options: LicenceDeskOptions): v
     const checked = session.checked;
     const allVerified = checked !== undefined && checked.length === deskLicenceScopes.length && checked.every((c) => c.licence);
     const body = checked
-      ? `<div class="card"><h2>${t(language, 'received')}</h2>${licenceTable(language, checked)}
+      ? `<div class="card"><h2>${t(language, 'received')}</h2>${licenceCards(language, checked)}
 <p class="why">${t(language, 'howVerified')}</p></div>
 ${allVerified ? `<div class="card" id="not-uploaded"><h2>${t(language, 'notUploadedTitle')}</h2><ul><li>${t(language, 'noIdPhoto')}</li><li>${t(language, 'noHouseholdCopy')}</li><li>${t(language, 'noCounter')}</li></ul><p class="why">${t(language, 'kept')}</p></div>` : `<div class="card" role="alert"><p class="bad">${t(language, 'someMissing')}</p></div>`}
 <p><a class="button secondary" href="/login">${t(language, 'again')}</a> <a class="button secondary" id="account" href="${escapeHtml(new URL(routes.account, options.brokerIssuer).href)}">${t(language, 'account')}</a></p>`

@@ -9,6 +9,7 @@ import { errors, type default as Provider } from 'oidc-provider';
 import { nationalAcrOf, type AssuranceLevel } from '../../../broker/identity/assurance.ts';
 import { demoPassword, type AccountState } from './accounts.ts';
 import { requestedLevel } from './levels.ts';
+import { say, simulatorPreferences, viewOf } from './messages.ts';
 import { errorPage, facePage, loginPage } from './pages.ts';
 import { fullGrant } from './provider-config.ts';
 import { prunePending, type SimulatorState } from './state.ts';
@@ -55,9 +56,13 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
       if (!(error instanceof errors.SessionNotFound)) throw error;
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = errorPage('登录已失效', 'This login attempt has expired. Please start again from the application.');
+      const view = viewOf(ctx);
+      ctx.body = errorPage(say(view, 'expiredTitle'), say(view, 'expiredText'), undefined, view);
     }
   };
+
+  // The language and display switches of the simulator's pages (messages.ts).
+  router.get('/preferences', (ctx) => simulatorPreferences(ctx));
 
   router.get('/interaction/:uid', guarded(async (ctx) => {
     const interaction = await p.interactionDetails(ctx.req, ctx.res);
@@ -71,7 +76,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
         prunePending(sim);
         sim.pendingFace.set(uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
         ctx.type = 'html';
-        ctx.body = facePage(uid, s.account.name);
+        ctx.body = facePage(uid, s.account.name, viewOf(ctx, params.ui_locales));
         return;
       }
       ctx.type = 'html';
@@ -79,7 +84,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
         uid,
         clientName: clientName(params.client_id),
         ...(typeof params.login_hint === 'string' ? { username: params.login_hint } : {}),
-      });
+      }, viewOf(ctx, params.ui_locales));
       return;
     }
     // Only the consent prompt is left; the broker is first-party, so it is granted at once.
@@ -98,7 +103,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
     // Same answer for an unknown user and a wrong password.
     if (!passwordMatches(form.get('password') ?? '') || !s) {
       ctx.type = 'html';
-      ctx.body = loginPage({ uid: interaction.uid, clientName: clientName(interaction.params.client_id), username, error: true });
+      ctx.body = loginPage({ uid: interaction.uid, clientName: clientName(interaction.params.client_id), username, error: true }, viewOf(ctx, interaction.params.ui_locales));
       return;
     }
     const wanted = requestedLevel(interaction.params);
@@ -106,7 +111,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
       prunePending(sim);
       sim.pendingFace.set(interaction.uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
       ctx.type = 'html';
-      ctx.body = facePage(interaction.uid, s.account.name);
+      ctx.body = facePage(interaction.uid, s.account.name, viewOf(ctx, interaction.params.ui_locales));
       return;
     }
     return login(ctx, s, ['pwd'], s.account.loginLevel);
@@ -120,7 +125,8 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
     if (!pending || !s || pending.until < Date.now()) {
       ctx.status = 400;
       ctx.type = 'html';
-      ctx.body = errorPage('人脸识别未开始', 'No face check is pending for this login.');
+      const view = viewOf(ctx, interaction.params.ui_locales);
+      ctx.body = errorPage(say(view, 'noFaceTitle'), say(view, 'noFaceText'), undefined, view);
       return;
     }
     sim.pendingFace.delete(interaction.uid);

@@ -8,6 +8,7 @@ import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { nationalAcrOf, type AssuranceLevel } from '../../../broker/identity/assurance.ts';
 import { nationalScopeClaims, nationalScopes } from './contract.ts';
 import { loginPolicy } from './levels.ts';
+import { say, viewOf } from './messages.ts';
 import { errorPage, loggedOutPage, logoutPage } from './pages.ts';
 import { claimsFor, type SimulatorState } from './state.ts';
 
@@ -69,11 +70,11 @@ export function configuration(sim: SimulatorState): Configuration {
         enabled: true,
         logoutSource: (ctx, form) => {
           ctx.type = 'html';
-          ctx.body = logoutPage(form, ctx.host);
+          ctx.body = logoutPage(form, ctx.host, viewOf(ctx));
         },
         postLogoutSuccessSource: (ctx) => {
           ctx.type = 'html';
-          ctx.body = loggedOutPage();
+          ctx.body = loggedOutPage(viewOf(ctx));
         },
       },
       userinfo: { enabled: true },
@@ -96,7 +97,8 @@ export function configuration(sim: SimulatorState): Configuration {
     },
     renderError: (ctx, out) => {
       ctx.type = 'html';
-      ctx.body = errorPage('请求出错', 'The request could not be processed.', { ...out });
+      const view = viewOf(ctx);
+      ctx.body = errorPage(say(view, 'requestErrorTitle'), say(view, 'requestErrorText'), { ...out }, view);
     },
     clientBasedCORS: () => false,
     // The broker listens on loopback; oidc-provider's SSRF guard would refuse to send it logout tokens.
