@@ -238,7 +238,7 @@ export interface BrokerProcessOptions {
   readonly args?: readonly string[];
   /** Use an IPC channel (for scripts that answer messages). */
   readonly ipc?: boolean;
-  /** Keep the log lines in `logs` (default true; long benchmark runs do not). */
+  /** Keep the lines in `logs` and `output` (default true; long benchmark runs do not). */
   readonly keepLogs?: boolean;
   readonly startTimeoutMs?: number;
 }

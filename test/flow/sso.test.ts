@@ -211,7 +211,7 @@ describe('single sign-on across provinces and step-up (end to end)', function ()
       assert.equal(v.page.status, 403);
       assert.match(v.page.body, /unmet_authentication_requirements/);
       assert.match(v.page.body, /实名认证等级 3 级/);
-      assert.match(v.page.body, /reached level 2/);
+      assert.match(v.page.body, /完成的认证为 2 级/);
       const back = /<a class="button" href="([^"]+)"/.exec(v.page.body)?.[1];
       assert.ok(back, 'the page leads back to the portal');
       const returned = await browser.follow(back.replaceAll('&amp;', '&'), { stopAt: stopAtRedirectUri(rps[zhejiang.client_id]!) });

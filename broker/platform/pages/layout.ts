@@ -123,7 +123,7 @@ export function page({ title, titleEn, body }: PageOptions): string {
 <html lang="${presentation.locale}"${presentation.mode === 'elder' ? ' class="elder"' : ''}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(shown)} · ${escapeHtml(t('layout.brand'))}</title><style>${style}</style></head>
 <body>${html`${banner}`.html}<header class="site"><span class="brand">${escapeHtml(t('layout.brand'))}</span>${switches(presentation).html}</header>
-<main id="main"><h1>${escapeHtml(shown)}</h1>
+<main><h1>${escapeHtml(shown)}</h1>
 ${body.html}
 </main></body></html>`;
 }
@@ -169,7 +169,7 @@ export function errorPage({ code, message, messageZh, back, reference = currentR
     body: html`<div class="notice" role="alert">${elder ? html`<p><strong>${localized(plainWording[kind])}</strong></p>` : ''}<p id="error-message">${locale === 'en' ? message : messageZh}</p></div>
 <h2>${t('error.whatToDo')}</h2>
 <p id="error-advice">${localized(errorAdvice[kind])}</p>
-${back ? html`<p><a class="button" id="error-back" href="${back.href}">${locale === 'en' ? back.labelEn : back.label}</a></p>` : ''}
+${back ? html`<p><a class="button" href="${back.href}" id="error-back">${locale === 'en' ? back.labelEn : back.label}</a></p>` : ''}
 <div class="technical"><p>${t('error.code')}: <code>${code}</code>${technical ? html` <span lang="en">(${technical})</span>` : ''}</p>
 ${reference ? html`<p>${t('error.reference')}: <code id="support-reference">${reference}</code></p>` : ''}</div>`,
   });

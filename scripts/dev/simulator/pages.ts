@@ -37,6 +37,7 @@ a{color:#8b1212}
 .elder main{max-width:34rem;border:2px solid #000;box-shadow:none}
 .elder .note{color:#222;font-size:1.1rem}
 .elder a{color:#6b0c0c}
+.elder header nav a{color:#fff}
 `;
 
 export function layout(title: string, content: string, view: SimulatorView = defaultView): string {
