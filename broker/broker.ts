@@ -8,12 +8,12 @@ import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
-import { checkCryptoSuite, loadDataKeys } from './platform/crypto/data-keys.ts';
+import { checkCryptoSuite, loadDataKeys, readStoredDataKeys, restoreDataKeys } from './platform/crypto/data-keys.ts';
 import { createSealer } from './platform/crypto/sealing.ts';
 import { cryptoSuite } from './platform/crypto/suite.ts';
 import { storeIdKeyOf } from './platform/crypto/store-id-key.ts';
 import { openAuditTrail, type AuditTrail } from './audit/index.ts';
-import { resourceAuditOn } from './audit/folded.ts';
+import { resourceAuditOn } from './resources/audit.ts';
 import { createFindAccount } from './accounts/find-account.ts';
 import { consentRecordTtlSeconds, createConsentRecords } from './release/consent-records.ts';
 import { cacheIdentities } from './accounts/cache.ts';
@@ -32,7 +32,7 @@ import { createNationalPlatform, type NationalPlatform } from './national/upstre
 import { createProvider } from './oidc/provider.ts';
 import { createClaimsRelease } from './release/oidc.ts';
 import { brokerPathTable, createRateLimiters, installClientLimits, legacyServiceGuard, limiterConnectionOf, openLimiterBackend, rateLimitMiddleware } from './platform/rate-limit/index.ts';
-import { secretKeyOf } from './members/secrets.ts';
+import { secretKeyOf } from './platform/crypto/client-secrets.ts';
 import { guardStore } from './platform/storage/guard.ts';
 import { createStore } from './platform/storage/index.ts';
 import type { Store } from './platform/storage/types.ts';
@@ -50,7 +50,7 @@ import { installProviderExtensions } from './oidc/extensions.ts';
 import { seedCities } from '../config/cities.ts';
 import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
 import { createDashboard, createLoginCounts } from './dashboard/index.ts';
-import { storeAuditTrail } from './audit/folded.ts';
+import { storeAuditTrail } from './audit/store-trail.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
 const { shutdownGraceMs } = tunables;
@@ -121,7 +121,15 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // Refuses a store written under the other suite; a wrong or missing data key stops start-up here.
   const cryptoSuiteName = config.crypto?.suite ?? 'international';
   await checkCryptoSuite(store, cryptoSuiteName);
-  const sealer = createSealer(cryptoSuiteName, await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger }));
+  const dataKeys = await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger });
+  // Development data keys live in the store: a record sealed under a key another node generated
+  // opens after a fresh read, and a store that lost the keys gets this node's back (docs/privacy.md).
+  const storedDataKeys = config.mode === 'development' && !config.keys.dataKeys?.length;
+  const restoreStoredDataKeys = async () => storedDataKeys && (await restoreDataKeys(store, dataKeys));
+  const sealer = createSealer(cryptoSuiteName, dataKeys, storedDataKeys ? async () => {
+    await restoreStoredDataKeys();
+    return readStoredDataKeys(store);
+  } : undefined);
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
   // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).
@@ -207,7 +215,17 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   await resources.records.applyConfigured(config.resources ?? [], { allowLoopbackHttp: config.mode === 'development' });
   // Forwarding headers are believed only from `proxy.trusted` (platform/http/transport.ts strips them otherwise).
   provider.proxy = true;
-  const keyWatch = watchSigningKeys({ provider, keys, logger, intervalMs: config.keys.refreshSeconds * 1000 });
+  // A store that lost the signing keys lost the data keys too: both are written back, data keys first.
+  const keyWatch = watchSigningKeys({
+    provider, logger, intervalMs: config.keys.refreshSeconds * 1000,
+    keys: {
+      ...keys,
+      restore: async (ring) => {
+        await restoreStoredDataKeys();
+        return keys.restore(ring);
+      },
+    },
+  });
   const health = createHealth({
     store,
     storeTimeoutMs: tunables.readinessStoreTimeoutMs,

@@ -3,4 +3,4 @@ export { auditEntryTypes, canonicalJson, checkpointMessage, entryHash, genesisHa
 export { createAuditTrail, type AuditFilter, type AuditRecord, type AuditTrail, type AuditTrailOptions } from './trail.ts';
 export { openAuditTrail, type OpenedAuditTrail } from './open.ts';
 export { verifyChain, type ChainVerdict, type VerifyOptions } from './verify.ts';
-export { memberAuditOn, resourceAuditOn, storeAuditTrail } from './folded.ts';
+export { positionId, storeAuditTrail } from './store-trail.ts';

@@ -27,6 +27,14 @@ interface HolderRecord {
 /** Prefix of the broker's own clients (legacy bridges, …); no app or service may take one. */
 export const internalClientIdPrefix = 'tongban-';
 
+/** Where a resource server's own client id points to its service (written by broker/resources). */
+export const serviceClientKey = (clientId: string): string => `resource-client:${clientId}`;
+
+/** The identifier of the service whose own client `clientId` is (for ids from before the namespace). */
+export async function serviceClientOwner(store: Store, clientId: string): Promise<string | undefined> {
+  return store.get<string>(serviceClientKey(clientId));
+}
+
 export interface ClientIdNamespaceOptions {
   readonly store: Store;
   /** Client ids of the configuration file. */

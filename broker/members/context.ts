@@ -7,15 +7,14 @@ import type { ConfiguredClient, Mode } from '../../config/defaults.ts';
 import { provinceOf } from '../identity/identifiers.ts';
 import type { AuditTrail } from '../audit/trail.ts';
 import type { Store } from '../platform/storage/types.ts';
-import { serviceClientOwner } from '../resources/records.ts';
 import { assertProvince } from './actors.ts';
 import { checkClientId, checkCode, problem } from './checks.ts';
-import { createClientIdNamespace, describeHolder, type ClientIdHolder, type ClientIdNamespace } from './client-ids.ts';
+import { createClientIdNamespace, describeHolder, serviceClientOwner, type ClientIdHolder, type ClientIdNamespace } from './client-ids.ts';
 import { RegistryError, RegistryErrorCode } from './errors.ts';
 import { verifySectorIdentifier } from './redirect-uris.ts';
 import { createGuardedFetch, type GuardedFetch } from '../platform/http/outbound.ts';
 import { createMemberRecords, type MemberRecords } from './records.ts';
-import { createSecretVerifier, generateSecret, type SecretKey, type SecretVerifier } from './secrets.ts';
+import { createSecretVerifier, generateSecret, type SecretKey, type SecretVerifier } from '../platform/crypto/client-secrets.ts';
 import type { Actor, AuditAction, AuditEntry, MemberApp, MemberCity } from './types.ts';
 
 export interface MemberRegistryOptions {

@@ -14,7 +14,7 @@ import { createMemberContext, type MemberRegistryOptions } from './context.ts';
 import { createOperatorOperations, type OperatorOperations } from './operators.ts';
 import type { MemberRecords } from './records.ts';
 import { createRegistrationOperations, type RegistrationOperations } from './registration.ts';
-import type { SecretVerifier } from './secrets.ts';
+import type { SecretVerifier } from '../platform/crypto/client-secrets.ts';
 
 export interface MemberRegistry extends CityOperations, AppOperations, AuditOperations, RegistrationOperations, OperatorOperations {
   /** The member records in the store. */

@@ -25,7 +25,7 @@ import { describeError } from '../platform/errors.ts';
 import { errorPage } from '../platform/pages/layout.ts';
 import { RegistryError } from './errors.ts';
 import { appInputOfMetadata, checkAppInput, clientMetadataOfApp, extraMetadata } from './policy.ts';
-import { isSecretHash } from './secrets.ts';
+import { isSecretHash } from '../platform/crypto/client-secrets.ts';
 import type { MemberRegistry } from './member-registry.ts';
 import type { MemberRecords } from './records.ts';
 import { memberCityPolicy } from './initial-access-tokens.ts';

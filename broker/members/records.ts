@@ -13,10 +13,11 @@
  * - every change also writes a new `registry:version`. Each node keeps the apps it has read in a
  *   cache and re-reads that version at most every `refreshMs` (default one second): a change made
  *   anywhere is seen everywhere within that time, and at once on the node that made it;
- * - audit entries go to the broker's one hash-chained trail (broker/audit/folded.ts).
+ * - audit entries go to the broker's one hash-chained trail (broker/audit/store-trail.ts; the members view in audit-trail.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { memberAuditOn, storeAuditTrail } from '../audit/folded.ts';
+import { storeAuditTrail } from '../audit/store-trail.ts';
+import { memberAuditOn } from './audit-trail.ts';
 import type { AuditTrail } from '../audit/trail.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { RegistryError, RegistryErrorCode } from './errors.ts';

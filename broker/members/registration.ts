@@ -10,7 +10,7 @@ import { createInitialAccessTokenLedger, type InitialAccessTokenEntry, type Toke
 import { createInitialAccessTokenMinter, type InitialAccessTokenMinter } from './initial-access-tokens.ts';
 import { provinceOf } from '../identity/identifiers.ts';
 import { appInputOfMetadata, checkAppInput, extraMetadata, usesSecret } from './policy.ts';
-import { isSecretHash } from './secrets.ts';
+import { isSecretHash } from '../platform/crypto/client-secrets.ts';
 import type { Actor, MemberApp } from './types.ts';
 import { appView, type IssuedInitialAccessToken } from './views.ts';
 import { routes } from '../../config/defaults.ts';

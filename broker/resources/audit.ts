@@ -5,7 +5,7 @@
  * `resource audit` and the tests read. Entries carry technical identifiers only (client ids,
  * resource identifiers, scopes, levels), never a person's data.
  */
-import { resourceAuditOn, storeAuditTrail } from '../audit/folded.ts';
+import { positionId, storeAuditTrail } from '../audit/store-trail.ts';
 import type { AuditTrail as BrokerAuditTrail } from '../audit/trail.ts';
 import type { Store } from '../platform/storage/types.ts';
 
@@ -36,4 +36,26 @@ export interface AuditTrailOptions {
 
 export function createAuditTrail(store: Store, options: AuditTrailOptions = {}): AuditTrail {
   return resourceAuditOn(options.trail ?? storeAuditTrail(store));
+}
+
+/** The resource servers' trail (registrations, routes, secrets, token exchanges) on the one trail. */
+export function resourceAuditOn(trail: BrokerAuditTrail): AuditTrail {
+  return {
+    async record(event: string, actor: string, fields: Readonly<Record<string, AuditValue>> = {}): Promise<AuditEntry> {
+      // A token exchange hands a token about a person to a service: a release, not an admin change.
+      const type = event === 'token.exchanged' ? 'release' : 'admin';
+      const client = typeof fields.client_id === 'string' ? fields.client_id : typeof fields.service_client === 'string' ? fields.service_client : undefined;
+      const appended = await trail.append({ type, action: event, actor, ...(client ? { client } : {}), details: { area: 'resources', fields } });
+      return { id: positionId(appended), at: appended.time, event, actor, fields };
+    },
+    async recent(limit = 100): Promise<AuditEntry[]> {
+      const out: AuditEntry[] = [];
+      for (const entry of (await trail.list()).reverse()) {
+        if (entry.details?.area !== 'resources') continue;
+        out.push({ id: positionId(entry), at: entry.time, event: entry.action, actor: entry.actor ?? '', fields: entry.details.fields as Record<string, AuditValue> });
+        if (out.length >= limit) break;
+      }
+      return out;
+    },
+  };
 }

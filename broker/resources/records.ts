@@ -18,9 +18,9 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { tongbanError, type TongbanError } from '../platform/errors.ts';
 import { defaultServiceClientId, resourceServerProblems, routeProblems } from '../../config/rules/resources.ts';
-import { createSecretVerifier, generateSecret, hashSecret, isSecretHash, type SecretKey } from '../members/secrets.ts';
+import { createSecretVerifier, generateSecret, hashSecret, isSecretHash, type SecretKey } from '../platform/crypto/client-secrets.ts';
 import type { Store } from '../platform/storage/types.ts';
-import { createClientIdNamespace, describeHolder, type ClientIdNamespace } from '../members/client-ids.ts';
+import { createClientIdNamespace, describeHolder, serviceClientKey, type ClientIdNamespace } from '../members/client-ids.ts';
 import { createResourceServerCache } from './cache.ts';
 import { createAuditTrail, type AuditTrail } from './audit.ts';
 import type { ExchangeRoute, ResourceServerInput, ResourceServerRecord } from './types.ts';
@@ -43,13 +43,7 @@ const defaultTtlSeconds = 300;
 
 const recordKey = (identifier: string) => `resource:${identifier}`;
 const indexKey = 'resources';
-const serviceClientKey = (clientId: string) => `resource-client:${clientId}`;
 const serviceSecretKey = (clientId: string) => `resource-client-secret:${clientId}`;
-
-/** The identifier of the service whose own client `clientId` is, read from the store (the client-id namespace asks). */
-export async function serviceClientOwner(store: Store, clientId: string): Promise<string | undefined> {
-  return store.get<string>(serviceClientKey(clientId));
-}
 
 function invalid(problems: readonly string[]): TongbanError {
   return tongbanError(ResourceErrorCode.invalid, { params: { problems } });

@@ -18,7 +18,7 @@
  * const provider = createProvider({ ..., resources });
  * resources.install(provider);
  */
-import type { SecretKey } from '../members/secrets.ts';
+import type { SecretKey } from '../platform/crypto/client-secrets.ts';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import { errors, type AdapterFactory, type AdapterPayload, type Client, type Configuration, type Grant, type KoaContextWithOIDC } from 'oidc-provider';

@@ -21,9 +21,9 @@ import { cliActor, createMemberRegistry, isRegistryError, type MemberRegistry } 
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { cryptoSuite, storeIdKeyOf } from '../../broker/platform/crypto/index.ts';
 import { openAuditTrail, type AuditTrail } from '../../broker/audit/index.ts';
-import { resourceAuditOn } from '../../broker/audit/folded.ts';
+import { resourceAuditOn } from '../../broker/resources/audit.ts';
 import { loadKeys } from '../../broker/oidc/keys.ts';
-import { secretKeyOf } from '../../broker/members/secrets.ts';
+import { secretKeyOf } from '../../broker/platform/crypto/client-secrets.ts';
 import type { Actor, AuditEntry } from '../../broker/members/index.ts';
 import { resourceUsage, runResourceCommand } from '../../broker/resources/commands.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { cliActor } from '../../broker/members/index.ts';
-import { hashSecret } from '../../broker/members/secrets.ts';
+import { hashSecret } from '../../broker/platform/crypto/client-secrets.ts';
 import { Browser } from '../support/browser.ts';
 import { login, relyingParty, startFederation, type Federation } from '../support/federation.ts';
 

@@ -108,7 +108,7 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
     it('refuses an invalid description with every problem named', async () => {
       const registry = createLegacyRegistry({ store, sealer, configured: [], mode: 'production' });
       await assert.rejects(
-        registry.register({ province: 'shanghai', city: '3304', serviceCode: 'a b', name: '', callbackUrl: 'http://127.0.0.1/cb#x', servicePassword: 'short', scopes: ['legal_person'] }),
+        registry.register({ province: 'shanghai', city: '3304', serviceCode: 'a b', name: '', callbackUrl: 'http://127.0.0.1/cb#x', servicePassword: 'short', scopes: ['not_a_scope'] }),
         (error: LegacyRegistryError) => {
           assert.equal(error.code, LegacyRegistryCode.invalid);
           for (const field of ['province', 'city', 'serviceCode', 'name', 'callbackUrl', 'servicePassword', 'scopes']) {

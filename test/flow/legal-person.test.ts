@@ -139,7 +139,7 @@ describe('legal-person login (end to end)', function () {
     }
     assert.ok(!first.page.body.includes(hefei.creditCode) && !first.page.body.includes(hefei.name), 'the expired mandate is never offered');
     assert.match(first.page.body, /选择办事企业/);
-    assert.match(first.page.body, /Choose the company you act for/);
+    assert.match(first.page.body, /<html lang="zh-CN"/, 'one language a page: Chinese by default');
     const a = await redeem(jiangsu, first.attempt, await choose(browser, jiangsu, first.page, suzhou.creditCode));
     const suzhouExpiry = expiryOf(federation, 'lisi', suzhou.creditCode);
 

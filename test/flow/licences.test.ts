@@ -24,6 +24,8 @@ const jiaxingFund: ConfiguredClient = {
   redirect_uris: [`${unserved}/licences/fund`],
   scope: 'openid profile id_number licence:id_card licence:household_register',
 };
+/** The same app for the refusal: answers given to an app are remembered across sessions (release/consent-records.ts). */
+const jiaxingFundRefused: ConfiguredClient = { ...jiaxingFund, client_id: 'licences-jiaxing-fund-refused', client_secret: 'licences-jiaxing-fund-refused-secret', redirect_uris: [`${unserved}/licences/fund-refused`] };
 const companyDesk: ConfiguredClient = {
   client_id: 'licences-company-desk',
   client_secret: 'licences-company-desk-secret',
@@ -39,10 +41,12 @@ describe('electronic licences relayed with consent', function () {
   let federation: Federation;
   let fund: RelyingParty;
   let desk: RelyingParty;
+  let fundRefused: RelyingParty;
   let licences: LicenceVerifier;
 
   before(async () => {
-    federation = await startFederation({ clients: [jiaxingFund, companyDesk] });
+    federation = await startFederation({ clients: [jiaxingFund, companyDesk, jiaxingFundRefused] });
+    fundRefused = await relyingParty(federation.issuer, { clientId: jiaxingFundRefused.client_id, clientSecret: jiaxingFundRefused.client_secret!, redirectUri: jiaxingFundRefused.redirect_uris[0]! });
     fund = await relyingParty(federation.issuer, { clientId: jiaxingFund.client_id, clientSecret: jiaxingFund.client_secret!, redirectUri: jiaxingFund.redirect_uris[0]! });
     desk = await relyingParty(federation.issuer, { clientId: companyDesk.client_id, clientSecret: companyDesk.client_secret!, redirectUri: companyDesk.redirect_uris[0]! });
     licences = createLicenceVerifier({ library: `${federation.simulator.issuer}/licence-library` });
@@ -108,7 +112,7 @@ describe('electronic licences relayed with consent', function () {
   });
 
   it('a licence refused on the consent page is not released; the other one is', async () => {
-    const { tokens } = await signIn(fund, 'zhaoliu', personal, ['id_number', 'licence:id_card']);
+    const { tokens } = await signIn(fundRefused, 'zhaoliu', personal, ['id_number', 'licence:id_card']);
     assert.equal((await fetchLicences(tokens.access_token, 'id_card')).status, 200);
     const refused = await fetchLicences(tokens.access_token, 'household_register');
     assert.equal(refused.status, 403);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { seedCities } from '../../config/cities.ts';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { checkAppInput, clientMetadataOfApp, cliActor, createMemberRegistry, RegistryError, type AppInput, type MemberRegistry } from '../../broker/members/index.ts';
-import { createSecretVerifier, generateSecret, hashSecret } from '../../broker/members/secrets.ts';
+import { createSecretVerifier, generateSecret, hashSecret } from '../../broker/platform/crypto/client-secrets.ts';
 import { createOidcAdapterFactory } from '../../broker/oidc/adapter.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';

@@ -409,9 +409,12 @@ describe('resource commands of the operator CLI (npm run cities -- resource ...)
   it('refuses bad input with a stable code and exit status', async () => {
     const invalid = await cli('resource', 'register', '--identifier', 'http://api.example.gov.cn/x#y', '--city', '33', '--scope', 'openid', '--json');
     assert.equal(invalid.code, 1);
-    assert.equal((JSON.parse(invalid.stderr) as { error: string }).error, 'resource_invalid');
+    // stderr opens with the line naming the configuration used; the error object is the last line.
+    const lastLine = (text: string) => text.trim().split('\n').at(-1)!;
+    assert.match(invalid.stderr, /config/);
+    assert.equal((JSON.parse(lastLine(invalid.stderr)) as { error: string }).error, 'resource_invalid');
     const missing = await cli('resource', 'show', 'https://nope.example.gov.cn/api', '--json');
-    assert.equal((JSON.parse(missing.stderr) as { error: string }).error, 'resource_not_found');
+    assert.equal((JSON.parse(lastLine(missing.stderr)) as { error: string }).error, 'resource_not_found');
     assert.equal((await cli('resource', 'frobnicate')).code, 2);
     assert.equal((await cli('resource', 'route', 'add', 'https://a.example.gov.cn/api')).code, 2);
   });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import {
   createSecretVerifier, generateSecret, hashGeneratedSecret, hashSecret, isSecretHash, isSlowHash, secretKeyOf,
-} from '../../broker/members/secrets.ts';
+} from '../../broker/platform/crypto/client-secrets.ts';
 
 describe('stored secrets', function () {
   this.timeout(20_000);

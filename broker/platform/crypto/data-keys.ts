@@ -76,6 +76,27 @@ export async function loadDataKeys(options: {
   return fromStored(stored);
 }
 
+/** Development: the store's data keys now (newest first), or undefined when the store has none. */
+export async function readStoredDataKeys(store: Store): Promise<DataKey[] | undefined> {
+  const stored = await store.get<StoredDataKeys>(dataKeysRecord);
+  return stored ? fromStored(stored) : undefined;
+}
+
+/**
+ * Development: writes the keys this node holds back into a store that lost them (a Redis restarted
+ * without persistence), after the keys the store holds now, so that every node finds every key
+ * a record may be sealed under and none seals under a key only it knows. Resolves with whether
+ * it wrote.
+ */
+export async function restoreDataKeys(store: Store, keys: readonly DataKey[]): Promise<boolean> {
+  const stored = await store.get<StoredDataKeys>(dataKeysRecord);
+  const held = new Set(stored?.keys.map((key) => key.id));
+  const missing = keys.filter((key) => !held.has(key.id)).map((key) => ({ id: key.id, secret: key.secret.toString('base64url') }));
+  if (missing.length === 0) return false;
+  await store.set(dataKeysRecord, { keys: [...(stored?.keys ?? []), ...missing] } satisfies StoredDataKeys);
+  return true;
+}
+
 /** Development: adds a new key in front of the store's keys; returns the ring, newest first. */
 export async function addStoredDataKey(store: Store): Promise<DataKey[]> {
   const stored = await store.get<StoredDataKeys>(dataKeysRecord);

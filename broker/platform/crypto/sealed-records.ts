@@ -45,6 +45,9 @@ export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords
       const record = await store.get<unknown>(key);
       if (record === undefined) return undefined;
       if (!isSealedRecord(record)) return sealer.open<T>('', context);
+      const keyId = sealer.keyIdOf(record.sealed);
+      // Sealed under a key another node generated after this one read the key set: read it again.
+      if (keyId !== undefined && !sealer.hasKey(keyId)) await sealer.learnKeys();
       return sealer.open<T>(record.sealed, context);
     },
     async delete(key) {

@@ -35,14 +35,24 @@ export interface Sealer {
   open<T>(sealed: string, context: string): T;
   /** The key id a sealed value names, or undefined when it is not a sealed value. */
   keyIdOf(sealed: unknown): string | undefined;
+  /** Whether a key of this id opens here. */
+  hasKey(keyId: string): boolean;
+  /**
+   * Re-reads the key set (development: the store's, which another node may have added to) and
+   * learns the keys it did not know; resolves with whether it learnt any. Without a source: false.
+   */
+  learnKeys(): Promise<boolean>;
 }
 
 export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && value.startsWith(`${format}.`);
 }
 
-/** `keys` newest first: the first seals, all open. */
-export function createSealer(suiteName: CryptoSuiteName, keys: readonly DataKey[]): Sealer {
+/**
+ * `keys` newest first: the first seals, all open. `reload` reads the current key set again, for a
+ * record sealed under a key another node generated after this one started.
+ */
+export function createSealer(suiteName: CryptoSuiteName, keys: readonly DataKey[], reload?: () => Promise<readonly DataKey[] | undefined>): Sealer {
   const suite: CryptoSuite = cryptoSuite(suiteName);
   const first = keys[0];
   if (!first) throw new Error('sealing needs at least one data key');
@@ -75,6 +85,17 @@ export function createSealer(suiteName: CryptoSuiteName, keys: readonly DataKey[
     keyIdOf(sealed) {
       if (!isSealed(sealed)) return undefined;
       return sealed.split('.')[2];
+    },
+    hasKey: (keyId) => byId.has(keyId),
+    async learnKeys() {
+      if (!reload) return false;
+      let learnt = false;
+      for (const key of (await reload()) ?? []) {
+        if (byId.has(key.id)) continue;
+        byId.set(key.id, key.secret);
+        learnt = true;
+      }
+      return learnt;
     },
   };
 }

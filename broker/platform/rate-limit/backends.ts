@@ -122,9 +122,29 @@ export async function openLimiterBackend(connection: LimiterConnection, namespac
     kind: connection.kind,
     limiter: make,
     async close() {
-      for (const close of closers) await close();
+      // Each closer once, and none may throw (stop() never fails on a limiter).
+      while (closers.length) await closers.shift()!().catch(() => undefined);
     },
   };
+}
+
+/**
+ * A close that runs once and never throws: a broker's stop() must end, whatever state the
+ * connection is in (already closed by a failed start, closing twice, the server gone).
+ */
+function closeOnce(close: () => Promise<unknown>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= Promise.resolve().then(close).then(() => undefined, () => undefined));
+}
+
+/** node-redis: `close` waits for replies in flight; `destroy` drops them; both throw once closed. */
+async function endRedis(client: { readonly isOpen: boolean; close(): Promise<unknown>; destroy(): unknown }): Promise<void> {
+  if (!client.isOpen) return;
+  try {
+    await client.close();
+  } catch {
+    if (client.isOpen) client.destroy();
+  }
 }
 
 /**
@@ -143,20 +163,20 @@ export async function limiterConnectionOf(url: string): Promise<{ connection: Li
       const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: 3_000 } });
       client.on('error', () => undefined);
       await client.connect();
-      return { connection: { kind: 'redis', client }, close: async () => void (await client.close().catch(() => client.destroy())) };
+      return { connection: { kind: 'redis', client }, close: closeOnce(() => endRedis(client)) };
     }
     case 'redis+cluster':
     case 'rediss+cluster': {
       const cluster = createCluster({ rootNodes: clusterRootUrls(url).map((nodeUrl) => ({ url: nodeUrl })), defaults: { disableOfflineQueue: true } });
       cluster.on('error', () => undefined);
       await cluster.connect();
-      return { connection: { kind: 'redis-cluster', client: cluster }, close: async () => void (await cluster.close().catch(() => cluster.destroy())) };
+      return { connection: { kind: 'redis-cluster', client: cluster }, close: closeOnce(() => endRedis(cluster)) };
     }
     case 'postgres':
     case 'postgresql': {
       const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 3_000 });
       pool.on('error', () => undefined);
-      return { connection: { kind: 'postgres', pool }, close: () => pool.end() };
+      return { connection: { kind: 'postgres', pool }, close: closeOnce(() => pool.end()) };
     }
     default:
       throw new Error(`unknown store URL scheme "${scheme ?? ''}"`);

@@ -24,20 +24,19 @@ const startupAttempts = 3;
 
 /**
  * SADD, then extend the expiry only upwards: PEXPIRE when the set is new or expires sooner than
- * wanted; an ARGV[2] of 0 asks for no expiry (PERSIST), which "at least ttl" always allows.
+ * wanted; an ARGV[2] of 0 asks for no expiry (PERSIST), which "at least ttl" always allows. PTTL
+ * before SADD tells a new set (-2) from a set without expiry (-1) in one command, and a set that
+ * already lives long enough costs no PEXPIRE: two or three commands instead of four.
  */
 const addToSetScript = `
-local existed = redis.call('EXISTS', KEYS[1])
+local current = redis.call('PTTL', KEYS[1])
 redis.call('SADD', KEYS[1], ARGV[1])
 local ttl = tonumber(ARGV[2])
 if ttl <= 0 then
-  redis.call('PERSIST', KEYS[1])
+  if current ~= -1 then redis.call('PERSIST', KEYS[1]) end
   return 1
 end
-if existed == 1 then
-  local current = redis.call('PTTL', KEYS[1])
-  if current == -1 or current >= ttl then return 1 end
-end
+if current == -1 or current >= ttl then return 1 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 1`;
 

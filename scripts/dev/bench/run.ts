@@ -159,11 +159,11 @@ async function traceLogins(contenders: Contender[]): Promise<void> {
       let done = 0;
       while (done < logins) done += (await load.run({ kind: 'login', target, concurrency: 1, durationMs: 1 })).count;
       const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
-      const commands = await monitor.stop();
+      const { commands, roundTrips } = await monitor.stop();
       const total = Object.values(commands).reduce((a, b) => a + b, 0);
       const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
       process.stdout.write([
-        `${c}: ${done} logins, ${fixed(total / done, 1)} store commands per login`,
+        `${c}: ${done} logins, ${fixed(total / done, 1)} store commands per login (scripts' own included), ${fixed(roundTrips / done, 1)} round trips`,
         ...lines(commands),
         '  requests served per login:',
         ...lines(requestsPer(before, after, 1)),

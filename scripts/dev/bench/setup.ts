@@ -282,24 +282,29 @@ export async function redisCommands(url: string): Promise<number> {
 
 /**
  * Redis MONITOR over one namespace until `stop`: the commands, by `COMMAND key-shape` (ids replaced
- * by `*`), that ran meanwhile. For `npm run bench -- --trace`: what one login asks of the store.
+ * by `*`), that ran meanwhile, commands run by scripts included (as INFO commandstats counts them),
+ * and the round trips (commands sent by a client: a script is one). For `npm run bench -- --trace`.
  */
-export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<Record<string, number>> }> {
+export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<{ commands: Record<string, number>; roundTrips: number }> }> {
   const client = createClient({ url });
   client.on('error', () => undefined);
   await client.connect();
   const seen: Record<string, number> = {};
+  let roundTrips = 0;
   await client.monitor((line: string) => {
     const parts = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
     const [command = '?', key = ''] = parts;
     if (!key.startsWith(`${namespace}:`) && !parts.some((p) => p.startsWith(`${namespace}:`))) return;
-    const shape = `${command.toUpperCase()} ${key.slice(namespace.length + 1).replace(/[A-Za-z0-9_-]{16,}/g, '*')}`;
+    // A script's body is no key: name it by its first command.
+    const shown = command.toUpperCase() === 'EVAL' ? `(script: ${/redis\.call\('(\w+)'/.exec(key)?.[1] ?? '?'} …) ${parts[3] ?? ''}` : key;
+    const shape = `${command.toUpperCase()} ${shown.replace(`${namespace}:`, '').replace(/[A-Za-z0-9_-]{16,}/g, '*')}`;
     seen[shape] = (seen[shape] ?? 0) + 1;
+    if (!/\[\d+ lua\]/.test(line)) roundTrips += 1;
   });
   return {
     async stop() {
       client.destroy();
-      return seen;
+      return { commands: seen, roundTrips };
     },
   };
 }
