@@ -231,11 +231,19 @@ describe('brokered login (end to end)', function () {
       ['bad-credit-code', 'identity_invalid'],
       ['error-callback', 'upstream_denied'],
     ] as const) {
-      it(`national misbehaviour "${mode}": refused with ${code}, a way back, nothing issued`, async () => {
+      it(`national misbehaviour "${mode}": refused with ${code}, ${mode === 'error-callback' ? 'straight back to the app' : 'a way back'}, nothing issued`, async () => {
         await federation.simulator.misbehave(mode);
         const browser = new Browser();
         const attempt = await authorizationRequest(rp);
         const page = await browse(browser, rp, attempt, mode === 'bad-credit-code' ? 'lisi' : 'zhangsan');
+        if (mode === 'error-callback') {
+          // A national access_denied (cancel or refusal) goes straight back to the app: one page, the app's.
+          const result = new URL(page.location!);
+          assert.equal(result.searchParams.get('error'), 'access_denied');
+          assert.equal(result.searchParams.get('code'), null);
+          assert.ok(federation.logger.lines.some((line) => line.code === code));
+          return;
+        }
         assert.ok(page.status >= 400 && page.status < 600, `status ${page.status}`);
         assert.match(page.body, new RegExp(code));
         assert.doesNotMatch(page.body, /at \w+ \(/);

@@ -1,7 +1,10 @@
 /**
  * Step 3 of the national return: the national connector exchanges the code and answers with the
- * canonical identity. A national refusal or an identity that fails validation ends the
- * authorization with `access_denied` and shows the person why, with a way back to the app.
+ * canonical identity. When the national platform answers `access_denied` (the person cancelled, or
+ * the platform declined), the app gets `access_denied` at once: the app is where the person goes on
+ * from, so one page says so, not two in a row. Anything else that fails (a token that does not
+ * verify, an identity that fails validation, the platform down) ends the authorization the same
+ * way but first shows the person why, with a way back to the app.
  */
 import { isTongbanError } from '../../platform/errors.ts';
 import { errorPage } from '../../platform/pages/layout.ts';
@@ -21,6 +24,11 @@ export const exchangeCode: NationalReturnStep = async (flow, next) => {
     if (isTongbanError(error)) {
       logger.warn('national_login_failed', { code: error.code, interaction: details.uid, detail: error.detail });
       const back = await interactionResult(flow, { error: 'access_denied', error_description: 'national authentication failed' });
+      if (error.code === 'upstream_denied') {
+        ctx.status = 303;
+        ctx.redirect(back);
+        return;
+      }
       ctx.status = error.status;
       ctx.type = 'html';
       ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
