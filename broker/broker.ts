@@ -115,6 +115,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const rateLimits = createRateLimiters({
     settings: config.rateLimits, logger,
     backend: await openLimiterBackend(limiterLink.connection, config.storeNamespace),
+    onRefused: (limit) => metrics.rateLimited(limit),
   });
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret, undefined, config.crypto?.suite === 'gm' ? 'sm3' : 'sha256');

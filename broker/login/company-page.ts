@@ -44,7 +44,7 @@ export function companyChoicePage({ action, clientName, eligible, selected }: Ch
     body: html`${choiceStyle}<p id="company-intro">${th('company.intro', { app: html`<strong>${clientName}</strong>` })}</p>
 <form method="post" action="${action}">
 <fieldset class="choice" aria-describedby="company-intro"><legend class="visually-hidden">${t('company.legend')}</legend>
-<ul class="companies">${eligible.map((r) => html`<li><label><input type="radio" name="credit_code" value="${r.creditCode}" required${r.creditCode === checked ? raw(' checked') : ''}>
+<ul class="companies">${eligible.map((r) => html`<li><label><input type="radio" name="credit_code" value="${r.creditCode}"${r.creditCode === checked ? raw(' checked') : ''} required>
 <span><strong>${r.name}</strong><span class="facts"><br>${t('company.creditCode')} <code>${r.creditCode}</code><br>${t('company.role', { role: t(`company.role.${r.role}`) })}${mandateLine(r)}</span></span></label></li>`)}</ul>
 </fieldset>
 <button type="submit" name="decision" value="act">${t('company.continue')}</button>

@@ -2,7 +2,7 @@
  * The admin API: the operator CLI's operations over HTTP, as JSON, under `/admin`.
  *
  * Every request carries an operator's API key (`Authorization: Bearer tbo_…`); keys are stored as
- * scrypt hashes only. A federation operator may do everything; a province operator only what
+ * keyed hashes only (members/secrets.ts). A federation operator may do everything; a province operator only what
  * concerns its own province (403 otherwise). Errors are JSON `{ error, error_description }` with a
  * stable code and, for validation failures, every `problems` entry.
  *

@@ -6,7 +6,7 @@
  *   every endpoint (its logins, token requests, userinfo and introspection all fail; a node may
  *   serve an active app from its cache for up to a second after a change made elsewhere, while
  *   suspended apps are always re-read, so a resume is seen at once);
- * - the secret's place in the metadata holds its scrypt hash, and `compareClientSecret` checks a
+ * - the secret's place in the metadata holds its stored hash (keyed, or scrypt), and `compareClientSecret` checks a
  *   presented secret against the hash read fresh from the store (a rotation takes effect at once
  *   on every node);
  * - dynamic client registration (RFC 7591/7592) goes through the same registry: the

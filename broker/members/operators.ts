@@ -1,5 +1,5 @@
 /**
- * Operators of the federation and their API keys (`tbo_<id>_<secret>`, stored as scrypt hashes):
+ * Operators of the federation and their API keys (`tbo_<id>_<secret>`, stored as keyed hashes):
  * only a federation operator adds, lists, revokes them or rotates their keys.
  */
 import { randomBytes } from 'node:crypto';

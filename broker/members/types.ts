@@ -53,7 +53,7 @@ export interface MemberApp {
   readonly required_mandate_scopes?: readonly string[];
   /** Further standard metadata a dynamically registered app gave (allow-listed). */
   readonly extra?: Readonly<Record<string, unknown>>;
-  /** scrypt hash of the client secret; the secret itself is never stored. */
+  /** Keyed hash (`hmac-sha256$…`, or an older scrypt one) of the client secret; the secret itself is never stored. */
   readonly secret_hash?: string;
   readonly secret_issued_at?: string;
   readonly registered_via: 'operator' | 'dynamic_registration';
@@ -70,7 +70,7 @@ export interface Operator {
   /** Province code, for province operators. */
   readonly province?: string;
   readonly status: 'active' | 'revoked';
-  /** scrypt hash of the API key's secret half. */
+  /** Keyed hash (`hmac-sha256$…`, or an older scrypt one) of the API key's secret half. */
   readonly key_hash: string;
   readonly created_at: string;
   readonly updated_at: string;

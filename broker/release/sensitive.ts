@@ -1,8 +1,9 @@
 /**
  * Sensitive personal information (PIPL Art. 28–29) needs its own consent, first-party apps
  * included: the ID number (`id_number`), the phone (`phone`) and the company credit code (part of
- * `legal_person`). The oidc-provider Grant of an app and a person is the record of that consent:
- * a refused or withdrawn item is a rejected scope, which refresh and userinfo filter out.
+ * `legal_person`). The oidc-provider Grant of an app and a person carries that consent while the
+ * session lives: a refused or withdrawn item is a rejected scope, which refresh and userinfo filter
+ * out. The answers outlive the session in the app's consent record (consent-records.ts).
  */
 import type { Client, Grant } from 'oidc-provider';
 import { licenceLabels, licenceScopes, type LicenceScope } from '../licences/types.ts';

@@ -6,7 +6,7 @@
  *
  * Each resource server also gets a confidential client of its own (no redirect URI, no response
  * type): with it the service introspects the tokens sent to it and exchanges them along its
- * routes. Its secret is shown once, when it is generated, and only its scrypt hash is stored (as
+ * routes. Its secret is shown once, when it is generated, and only its keyed hash is stored (as
  * for the member-city apps, broker/members/secrets.ts).
  *
  * @example

@@ -128,6 +128,35 @@ describe('operator dashboard (HTTP)', function () {
     assert.equal(counts.provinces['320000'], undefined);
   });
 
+  it('refuses a province operator a secret rotation outside its province, and rotates inside it (the new secret shown once)', async () => {
+    const { cookie, csrf } = await signIn(zhejiangKey);
+    const suzhouBefore = (await federation.broker.registry.records.app(suzhouApp))?.secret_hash;
+    const outside = await request('POST', `/admin/dashboard/apps/${suzhouApp}/rotate-secret`, { cookie, form: { csrf } });
+    assert.equal(outside.status, 403);
+    assert.doesNotMatch(outside.text, /id="new-secret"/);
+    assert.equal((await federation.broker.registry.records.app(suzhouApp))?.secret_hash, suzhouBefore, 'nothing changed');
+    const before = (await federation.broker.registry.records.app(hangzhouApp))?.secret_hash;
+    const rotated = await request('POST', `/admin/dashboard/apps/${hangzhouApp}/rotate-secret`, { cookie, form: { csrf } });
+    assert.equal(rotated.status, 200);
+    const secret = /id="new-secret">([^<]+)</.exec(rotated.text)?.[1];
+    assert.ok(secret && secret.length >= 32, 'the new secret is on the answer page');
+    assert.notEqual((await federation.broker.registry.records.app(hangzhouApp))?.secret_hash, before);
+    assert.ok(!(await request('GET', '/admin', { cookie })).text.includes(secret), 'and on no other page');
+  });
+
+  it('shows the audit trail with its verification status and the logout queue; a province operator sees only its own entries', async () => {
+    const { page } = await signIn(federationKey);
+    assert.match(page.text, /id="audit-status" data-status="verified"/);
+    assert.match(page.text, /id="logout-queue"/);
+    const audit = page.text.slice(page.text.indexOf('<table id="audit">'));
+    assert.match(audit, new RegExp(`app ${hangzhouApp}`), 'the suspensions above are in the trail');
+    assert.match(audit, new RegExp(`app ${suzhouApp}`));
+    const province = (await signIn(zhejiangKey)).page.text;
+    const provinceAudit = province.slice(province.indexOf('<table id="audit">'));
+    assert.match(provinceAudit, new RegExp(`app ${hangzhouApp}`));
+    assert.doesNotMatch(provinceAudit, /320500|320000/);
+  });
+
   describe('the admin API described (OpenAPI 3.1)', () => {
     type Document = { openapi: string; paths: Record<string, Record<string, unknown>> };
     const documented = async () => {

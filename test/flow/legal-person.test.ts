@@ -346,6 +346,10 @@ describe('legal-person login (end to end)', function () {
     assert.equal(result.searchParams.get('error'), 'access_denied');
     assert.match(result.searchParams.get('error_description') ?? '', /no company/);
     assert.equal(result.searchParams.get('code'), null);
+    // Issue 13, item 4: /account lists only apps that really received tokens, not this refused one.
+    const account = await browser.get(`${federation.issuer}/account`);
+    assert.doesNotMatch(account.body, /id="signed-out"/, 'the person is signed in at the broker');
+    assert.doesNotMatch(account.body, new RegExp(`data-client="${jiangsuPortal.client_id}"`), 'a refused app is not listed as reached');
   });
 
   it('prompt=select_account on a natural-person login has nothing to choose', async () => {

@@ -26,6 +26,8 @@ const jiaxingFund: ConfiguredClient = {
 };
 /** The same app for the refusal: answers given to an app are remembered across sessions (release/consent-records.ts). */
 const jiaxingFundRefused: ConfiguredClient = { ...jiaxingFund, client_id: 'licences-jiaxing-fund-refused', client_secret: 'licences-jiaxing-fund-refused-secret', redirect_uris: [`${unserved}/licences/fund-refused`] };
+/** The same app for the withdrawal on /account. */
+const jiaxingFundWithdrawing: ConfiguredClient = { ...jiaxingFund, client_id: 'licences-jiaxing-fund-withdrawing', client_secret: 'licences-jiaxing-fund-withdrawing-secret', redirect_uris: [`${unserved}/licences/fund-withdrawing`] };
 const companyDesk: ConfiguredClient = {
   client_id: 'licences-company-desk',
   client_secret: 'licences-company-desk-secret',
@@ -42,10 +44,12 @@ describe('electronic licences relayed with consent', function () {
   let fund: RelyingParty;
   let desk: RelyingParty;
   let fundRefused: RelyingParty;
+  let fundWithdrawing: RelyingParty;
   let licences: LicenceVerifier;
 
   before(async () => {
-    federation = await startFederation({ clients: [jiaxingFund, companyDesk, jiaxingFundRefused] });
+    federation = await startFederation({ clients: [jiaxingFund, companyDesk, jiaxingFundRefused, jiaxingFundWithdrawing] });
+    fundWithdrawing = await relyingParty(federation.issuer, { clientId: jiaxingFundWithdrawing.client_id, clientSecret: jiaxingFundWithdrawing.client_secret!, redirectUri: jiaxingFundWithdrawing.redirect_uris[0]! });
     fundRefused = await relyingParty(federation.issuer, { clientId: jiaxingFundRefused.client_id, clientSecret: jiaxingFundRefused.client_secret!, redirectUri: jiaxingFundRefused.redirect_uris[0]! });
     fund = await relyingParty(federation.issuer, { clientId: jiaxingFund.client_id, clientSecret: jiaxingFund.client_secret!, redirectUri: jiaxingFund.redirect_uris[0]! });
     desk = await relyingParty(federation.issuer, { clientId: companyDesk.client_id, clientSecret: companyDesk.client_secret!, redirectUri: companyDesk.redirect_uris[0]! });
@@ -80,11 +84,11 @@ describe('electronic licences relayed with consent', function () {
     return { tokens, claims: decodeJwt(tokens.id_token!), browser };
   }
 
-  async function fetchLicences(accessToken: string, type?: string) {
+  async function fetchLicences(accessToken: string | undefined, type?: string) {
     const url = new URL('/licences', federation.issuer);
     if (type) url.searchParams.set('type', type);
-    const response = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
-    return { status: response.status, body: (await response.json()) as { licences?: Array<{ type: string; document: string }>; error?: string } };
+    const response = await fetch(url, { headers: accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` } });
+    return { status: response.status, challenge: response.headers.get('www-authenticate'), body: (await response.json()) as { licences?: Array<{ type: string; document: string }>; error?: string } };
   }
 
   it('discovery lists the licence scopes', async () => {
@@ -109,6 +113,37 @@ describe('electronic licences relayed with consent', function () {
     // What was released is audited or logged, without the document or the person's data.
     const lines = JSON.stringify(federation.logger.lines);
     assert.doesNotMatch(lines, new RegExp(holder));
+    // The fetch is an audited release: the app, its sub of the person, the licence scopes; no document, number or ID number.
+    const entries = await federation.broker.audit.list({ type: 'release', client: jiaxingFund.client_id });
+    const entry = entries.find((e) => e.action === 'licence.release' && e.subject === claims.sub);
+    assert.ok(entry, 'the licence release is in the audit trail');
+    assert.deepEqual([...(entry.details!.items as string[])].sort(), ['licence:household_register', 'licence:id_card']);
+    const trail = JSON.stringify(entries);
+    assert.ok(!trail.includes(holder) && !trail.includes(body.licences![0]!.document.split('.')[1]!), 'no ID number or document in the trail');
+    for (const l of body.licences!) {
+      const number = String(decodeJwt(l.document).number);
+      assert.ok(!trail.includes(number) && !lines.includes(number), 'no licence number in the trail or logs');
+    }
+  });
+
+  it('bad requests to /licences: OAuth JSON errors, never a document', async () => {
+    const { tokens } = await signIn(fund, 'zhaoliu', personal);
+    const none = await fetchLicences(undefined);
+    assert.equal(none.status, 401);
+    assert.equal(none.body.error, 'invalid_token');
+    assert.match(none.challenge ?? '', /^Bearer error="invalid_token"/);
+    const forged = await fetchLicences(`${tokens.access_token}x`);
+    assert.equal(forged.status, 401);
+    assert.equal(forged.body.error, 'invalid_token');
+    const unknown = await fetchLicences(tokens.access_token, 'id_card,passport');
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error, 'invalid_request');
+    // A company's licence on a person's token the app is not entitled to: named in the challenge.
+    const company = await fetchLicences(tokens.access_token, 'id_card,business_licence');
+    assert.equal(company.status, 403);
+    assert.equal(company.body.error, 'insufficient_scope');
+    assert.match(company.challenge ?? '', /scope="licence:business_licence"/);
+    for (const answer of [none, forged, unknown, company]) assert.equal(answer.body.licences, undefined);
   });
 
   it('a licence refused on the consent page is not released; the other one is', async () => {
@@ -131,6 +166,22 @@ describe('electronic licences relayed with consent', function () {
     const after = await fetchLicences(tokens.access_token);
     assert.equal(after.status, 403);
     assert.equal(after.body.error, 'insufficient_scope');
+  });
+
+  it('a withdrawal on /account stops the next fetch at once', async () => {
+    const { tokens, browser } = await signIn(fundWithdrawing, 'zhaoliu', personal);
+    assert.equal((await fetchLicences(tokens.access_token)).status, 200);
+    let account = await browser.get(`${federation.issuer}/account`);
+    // The withdrawal button names each licence consented to.
+    assert.match(account.body, new RegExp(`id="withdraw-${jiaxingFundWithdrawing.client_id}"`));
+    assert.match(account.body, /电子证照：居民身份证/);
+    assert.match(account.body, /电子证照：居民户口簿/);
+    account = await browser.submitForm(account.body, account.url, {}, { form: `withdraw-${jiaxingFundWithdrawing.client_id}` });
+    assert.equal(new URL(account.url).pathname, '/account');
+    const after = await fetchLicences(tokens.access_token);
+    assert.equal(after.status, 403);
+    assert.equal(after.body.error, 'insufficient_scope');
+    assert.equal(after.body.licences, undefined);
   });
 
   it('a licence type the app is not entitled to is refused', async () => {

@@ -6,7 +6,8 @@
  *
  * Attack inputs tried (see the closing count in each test): 100 wrong client secrets + 1 right one
  * after the block, 12 wrong operator keys, 14 wrong legacy signatures, 8 introspection calls over
- * a limit of 5, 10 authorization requests over a limit of 6, 3 logins of one person over a limit of 2.
+ * a limit of 5, 10 authorization requests over a limit of 6, 3 logins of one person over a limit of 2,
+ * 6 revocation calls over a limit of 3, 6 legacy login entries over a limit of 3.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -56,8 +57,8 @@ describe('rate limits (two broker nodes on one Redis)', function () {
         storeNamespace: namespace,
         legacySystems: [{ province: 'zhejiang', city: '330400', name: '嘉兴公积金', callbackUrl: 'http://127.0.0.1:9/jx', scopes: ['profile'], ...legacySystem }],
         rateLimits: {
-          perClient: { introspection: { points: 5, durationSeconds: 60 } },
-          perAddress: { authorization: { points: 6, durationSeconds: 60 } },
+          perClient: { introspection: { points: 5, durationSeconds: 60 }, revocation: { points: 3, durationSeconds: 60 } },
+          perAddress: { authorization: { points: 6, durationSeconds: 60 }, legacyLogin: { points: 3, durationSeconds: 60 } },
           perPerson: { login: { points: 2, durationSeconds: 600 } },
         },
       },
@@ -122,6 +123,15 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
   });
 
+  it('every refusal is counted in tongban_rate_limited_total by the limit that refused it (on the node that refused)', async () => {
+    const scrape = (await federation.broker.metrics.scrape()).body;
+    const count = (limit: string) => Number(new RegExp(`^tongban_rate_limited_total\\{limit="${limit.replace('.', '\\.')}"\\} (\\d+)$`, 'm').exec(scrape)?.[1] ?? 0);
+    // The flood above: refused before the secret check, per client on node 1 (and per address).
+    assert.ok(count('failure.clientSecretPerClient') >= 80, scrape.split('\n').filter((line) => line.startsWith('tongban_rate_limited_total')).join('\n'));
+    // Introspection over its per-client limit: node 1 refused the 7th request.
+    assert.ok(count('client.introspection') >= 1);
+  });
+
   it('wrong operator keys: after 10 the address is refused, on either node', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 12; i += 1) {
@@ -176,5 +186,39 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     const body = await refusal!.text();
     assert.match(body, /请求过于频繁/);
     assert.match(body, /<html lang="zh-CN"/, 'one language a page: Chinese by default');
+  });
+
+  it('per client: revocation over its limit gets OAuth JSON 429 on either node', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const response = await fetch(`${i % 2 ? node2 : node1}/token/revocation`, {
+        method: 'POST',
+        headers: { authorization: basic(other.client_id, other.client_secret!), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ token: `made-up-token-${i}` }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        assert.ok(Number(response.headers.get('retry-after')) >= 1);
+        assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable');
+      } else await response.arrayBuffer();
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+  });
+
+  it('per address: legacy login entries over the limit get the bilingual page with Retry-After, on either node', async () => {
+    const statuses: number[] = [];
+    let refusal: Response | undefined;
+    for (let i = 0; i < 6; i += 1) {
+      const response = await fetch(`${i % 2 ? node2 : node1}/zj/sso/usp.do?action=ssoLogin&servicecode=${legacySystem.serviceCode}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+      statuses.push(response.status);
+      if (response.status === 429) refusal ??= response;
+      else await response.arrayBuffer();
+    }
+    assert.ok(statuses.slice(0, 3).every((status) => status !== 429), statuses.join(','));
+    assert.deepEqual(statuses.slice(3), [429, 429, 429]);
+    assert.ok(Number(refusal!.headers.get('retry-after')) >= 1);
+    const body = await refusal!.text();
+    assert.match(body, /请求过于频繁/);
+    assert.match(body, /too_many_requests/);
   });
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser } from '../support/browser.ts';
-import { authorizationRequest, browse, login, relyingParty, stopAtRedirectUri } from '../support/federation.ts';
+import { acceptConsent, authorizationRequest, browse, login, relyingParty, stopAtRedirectUri } from '../support/federation.ts';
 import { portal, postgresUrl, redisUrl, startNodeFederation, type NodeFederation } from '../support/nodes.ts';
 import { runScript, startRedisCluster, type RedisCluster } from '../../scripts/dev/processes.ts';
 
@@ -53,7 +53,9 @@ for (const backend of backends) {
 
       // Node B: the callback from the national platform and the end of the interaction.
       node = 1;
-      const back = await browser.submitForm(loginPage.body, loginPage.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt: stopAtRedirectUri(rp) });
+      const returned = await browser.submitForm(loginPage.body, loginPage.url, { username: 'zhangsan', password: 'tongban-demo' }, { stopAt: stopAtRedirectUri(rp) });
+      // The phone number is a sensitive item: asked separately, first-party portal or not (docs/privacy.md).
+      const back = await acceptConsent(browser, returned, stopAtRedirectUri(rp));
       assert.ok(back.location?.startsWith(rp.redirectUri), `node B completes the login: ${back.status} ${back.body.slice(0, 200)}`);
 
       // Node C: the code is redeemed.

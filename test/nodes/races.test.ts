@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Browser } from '../support/browser.ts';
 import { authorizationRequest, browse, login, type AuthorizationAttempt } from '../support/federation.ts';
-import { portal, redisUrl, startNodeFederation, type NodeFederation } from '../support/nodes.ts';
+import { freshZhejiangTimes, portal, redisUrl, startNodeFederation, type NodeFederation } from '../support/nodes.ts';
 
 const rounds = 30;
 const unserved = 'http://127.0.0.1:9';
@@ -140,9 +140,10 @@ describe('races between two broker nodes (Redis)', function () {
       assert.ok(ticket, `a ticket: ${page.status} ${page.url}`);
       return ticket;
     });
+    // The Zhejiang API signs with Beijing time, yyyyMMddHHmmss; each call afresh (a reused pair is 6007).
+    const signedTime = freshZhejiangTimes();
     const validate = async (node: string, ticket: string) => {
-      // The Zhejiang API signs with Beijing time, yyyyMMddHHmmss.
-      const time = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 19).replace(/\D/g, '');
+      const time = signedTime();
       const params = new URLSearchParams({
         method: 'ticketValidation', servicecode: legacySystem.serviceCode, time,
         sign: md5(legacySystem.serviceCode + legacySystem.servicePassword + time), st: ticket, datatype: 'json',

@@ -175,3 +175,18 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Signed times for the Zhejiang legacy API (`yyyyMMddHHmmss`, Beijing time), each one different:
+ * the broker accepts a (time, sign) pair once (code 6007 for a reuse), so every call is signed
+ * afresh. Calls made in the same second get times a second apart, from two minutes back, well
+ * inside the broker's five-minute window.
+ */
+export function freshZhejiangTimes(): () => string {
+  let lastSecond = 0;
+  return () => {
+    const second = Math.max(Math.floor(Date.now() / 1000) - 120, lastSecond + 1);
+    lastSecond = second;
+    return new Date(second * 1000 + 8 * 3600_000).toISOString().slice(0, 19).replace(/\D/g, '');
+  };
+}

@@ -43,13 +43,23 @@ function languageCookie(ctx: Context, name: string): { locale: Locale; at: numbe
   return locale ? { locale, at: Number(at) || 0 } : undefined;
 }
 
+/** A path segment decoded, or undefined when it is not valid percent-encoding (that request gets its 4xx later). */
+function decodedOrUndefined(segment: string | undefined): string | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 async function chooseLocale(ctx: Context, options: PresentationOptions): Promise<Locale> {
   const asked = localeOfUiLocales(ctx.query.ui_locales);
   if (asked) return asked;
   const cookie = languageCookie(ctx, preferenceCookies(options.cookiePrefix).language);
-  const uid = interactionPath.exec(ctx.path)?.[1];
+  const uid = decodedOrUndefined(interactionPath.exec(ctx.path)?.[1]);
   if (uid && options.interactionLocales) {
-    const login = await options.interactionLocales(decodeURIComponent(uid)).catch(() => undefined);
+    const login = await options.interactionLocales(uid).catch(() => undefined);
     const fromLogin = localeOfUiLocales(login?.uiLocales);
     if (fromLogin && (!cookie || cookie.at < (login?.createdAt ?? 0))) return fromLogin;
   }

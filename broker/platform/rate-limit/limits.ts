@@ -41,9 +41,18 @@ function refused(res: RateLimiterRes): Verdict {
   return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) };
 }
 
-export function createRateLimiters(options: { settings?: RateLimits; backend: LimiterBackend; logger: Logger }): RateLimiters {
+export function createRateLimiters(options: {
+  settings?: RateLimits; backend: LimiterBackend; logger: Logger;
+  /** Told of every request a limit refuses (the broker counts them in `tongban_rate_limited_total`). */
+  onRefused?: (limit: LimitName) => void;
+}): RateLimiters {
   const settings = options.settings ?? defaults.rateLimits;
   const { backend, logger } = options;
+  /** A refusal the caller acts on: told to `onRefused` by the limit's name. */
+  const refuse = (name: LimitName, res: RateLimiterRes): Verdict => {
+    options.onRefused?.(name);
+    return refused(res);
+  };
   const limiters = new Map<LimitName, { limiter: RateLimiterAbstract; limit: RateLimit }>();
   const groups = { client: settings.perClient, address: settings.perAddress, person: settings.perPerson, failure: settings.failures } as const;
   for (const [group, table] of Object.entries(groups)) {
@@ -71,7 +80,7 @@ export function createRateLimiters(options: { settings?: RateLimits; backend: Li
         await of(name).limiter.consume(limitKey(key));
         return allowed;
       } catch (error) {
-        if (error instanceof RateLimiterRes) return refused(error);
+        if (error instanceof RateLimiterRes) return refuse(name, error);
         return storeFailed(name, error);
       }
     },
@@ -80,7 +89,7 @@ export function createRateLimiters(options: { settings?: RateLimits; backend: Li
       const { limiter, limit } = of(name);
       try {
         const res = await limiter.get(limitKey(key));
-        return res && res.consumedPoints > limit.points ? refused(res) : allowed;
+        return res && res.consumedPoints > limit.points ? refuse(name, res) : allowed;
       } catch (error) {
         return storeFailed(name, error);
       }
