@@ -37,7 +37,7 @@ import { guardStore } from './platform/storage/guard.ts';
 import { createStore } from './platform/storage/index.ts';
 import type { Store } from './platform/storage/types.ts';
 import { createDerive } from './identity/subjects.ts';
-import { createLegacyBridge, legacyBridgeClients, type LegacyBridge } from './legacy/index.ts';
+import { createLegacyBridge, legacyBridgeClients, legacyServiceOf, type LegacyBridge } from './legacy/index.ts';
 import { createSingleLogout, type SingleLogout } from './logout/index.ts';
 import { createAccountPage } from './accounts/page.ts';
 import { createReleaseLog } from './release/release-log.ts';
@@ -195,7 +195,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     authorization: provider.pathFor('authorization'), registration: provider.pathFor('registration'),
     token: provider.pathFor('token'), introspection: provider.pathFor('introspection'), revocation: provider.pathFor('revocation'),
   })));
-  provider.use(legacyServiceGuard(rateLimits));
+  provider.use(legacyServiceGuard(rateLimits, legacyServiceOf));
   // The operator dashboard at /admin, before the admin JSON API answers the rest of /admin/...;
   // its charts count logins in the shared store, so every node contributes.
   const loginCounts = createLoginCounts(store);

@@ -33,6 +33,21 @@ const bodyLimit = 16 * 1024;
  * when the call is malformed: a parameter given twice, a body that is not a form or too large.
  */
 export async function legacyParams(ctx: Context): Promise<Map<string, string> | undefined> {
+  // The body can be read once: the rate-limit guard and the call itself share the parse.
+  const parsed = ctx.state.legacyParams as { params: Map<string, string> | undefined } | undefined;
+  if (parsed) return parsed.params;
+  const params = await parseLegacyParams(ctx);
+  ctx.state.legacyParams = { params };
+  return params;
+}
+
+/** The service a legacy call names (`servicecode`, or Jiangsu's `app_id`), query or form body. */
+export async function legacyServiceOf(ctx: Context): Promise<string | undefined> {
+  const params = await legacyParams(ctx);
+  return params?.get('servicecode') ?? params?.get('app_id') ?? undefined;
+}
+
+async function parseLegacyParams(ctx: Context): Promise<Map<string, string> | undefined> {
   const params = new Map<string, string>();
   let duplicate = false;
   const add = (entries: URLSearchParams) => {

@@ -24,6 +24,8 @@ export interface StartOptions {
   readonly acr?: string;
   /** Force a fresh national authentication (prompt=login / max_age on the broker). */
   readonly forceLogin?: boolean;
+  /** The person's current language (OIDC `ui_locales`), so the national pages speak it too. */
+  readonly uiLocales?: string;
 }
 
 export interface CallbackChecks {
@@ -123,7 +125,7 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
   }
 
   return {
-    async start({ acr, forceLogin }) {
+    async start({ acr, forceLogin, uiLocales }) {
       const config = await discover();
       const codeVerifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
@@ -139,6 +141,7 @@ export function createNationalPlatform(options: NationalPlatformOptions): Nation
       };
       if (acr) params.acr_values = acr;
       if (forceLogin) params.prompt = 'login';
+      if (uiLocales) params.ui_locales = uiLocales;
       return { url: oidc.buildAuthorizationUrl(config, params), state, nonce, codeVerifier };
     },
 

@@ -30,7 +30,7 @@ export const messages = {
   form_too_large: { code: 'invalid_request', status: 413, zh: '提交的内容过大。', en: 'The form is too large.' },
   too_many_requests: { status: 429, zh: '请求过于频繁，请 {retryAfterSeconds} 秒后再试。', en: 'Too many requests; please try again in {retryAfterSeconds} seconds.' },
   usage: { status: 400, zh: '{reason}', en: '{reason}' },
-  record_unsealable: { status: 500, zh: '无法读取已保存的记录，请重新登录。', en: 'A stored record could not be read; please sign in again.' },
+  record_unsealable: { status: 401, zh: '无法读取已保存的记录，请重新登录。', en: 'A stored record could not be read; please sign in again.' },
   crypto_suite_mismatch: { status: 500, zh: '密码套件与存储不符：{reason}', en: 'Crypto suite mismatch: {reason}' },
 
   // The national platform (upstream).

@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cliActor } from '../../broker/members/index.ts';
 import { Browser as UserAgent } from '../support/browser.ts';
-import { login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { authorizationRequest, browse, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const screenshots = 'test-output/screenshots';
@@ -67,6 +67,10 @@ describe('operator dashboard in Chromium', function () {
     await page.click(`button[data-app="${hangzhou.clientId}"][data-action="suspend"]`);
     await page.waitForSelector('#result');
     await assert.rejects(login(new UserAgent(), hangzhou, 'zhangsan'));
+    // Refused for the right reason: the broker's page with the code app_suspended, not a redirect to the app.
+    const refused = await browse(new UserAgent(), hangzhou, await authorizationRequest(hangzhou), 'zhangsan');
+    assert.equal(refused.status, 403);
+    assert.match(refused.body, /app_suspended/);
     await page.goto(`${federation.issuer}/admin`);
     assert.equal(await page.textContent(`tr[data-client="${hangzhou.clientId}"] td.suspended`), 'suspended');
     await page.waitForFunction(hourCounted);

@@ -10,7 +10,8 @@ import { freePort } from '../support/federation.ts';
 
 export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export async function startDemoFederation(): Promise<Demo> {
+/** The demo, and the SQLite file its store writes (what `npm start` keeps under data/). */
+export async function startDemoFederation(): Promise<Demo & { readonly storeFile: string }> {
   const [brokerPort, simulatorPort, hangzhouPort, shanghaiPort, servicePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'tongban-demo-'));
   const configFile = join(dir, 'demo.json');
@@ -19,13 +20,14 @@ export async function startDemoFederation(): Promise<Demo> {
     .replaceAll('127.0.0.1:3201', `127.0.0.1:${shanghaiPort}`)
     .replaceAll('127.0.0.1:3300', `127.0.0.1:${servicePort}`);
   writeFileSync(configFile, moved);
-  return startDemo({
+  const storeFile = join(dir, 'tongban.sqlite');
+  const demo = await startDemo({
     TONGBAN_MODE: 'development',
     TONGBAN_CONFIG: configFile,
     TONGBAN_ISSUER: `http://127.0.0.1:${brokerPort}`,
     TONGBAN_PORT: String(brokerPort),
     TONGBAN_METRICS_PORT: '0',
-    TONGBAN_STORE: `sqlite:${join(dir, 'tongban.sqlite')}`,
+    TONGBAN_STORE: `sqlite:${storeFile}`,
     TONGBAN_LOG_LEVEL: 'warn',
     TONGBAN_NATIONAL_ISSUER: `http://127.0.0.1:${simulatorPort}`,
     SIMULATOR_PORT: String(simulatorPort),
@@ -33,4 +35,5 @@ export async function startDemoFederation(): Promise<Demo> {
     SHANGHAI_PORTAL_PORT: String(shanghaiPort),
     DEMO_SERVICE_PORT: String(servicePort),
   });
+  return Object.assign(demo, { storeFile });
 }

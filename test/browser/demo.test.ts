@@ -5,16 +5,16 @@
  * company login with nothing pre-selected, the language switch, and every dead end as a page.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { Demo } from '../../scripts/dev/demo.ts';
-import { demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
+import { demoAccounts, demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { chromiumArgs, startDemoFederation } from './demo-setup.ts';
 
 describe('demo in a real browser', function () {
   this.timeout(60_000);
-  let demo: Demo;
+  let demo: Awaited<ReturnType<typeof startDemoFederation>>;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -181,5 +181,16 @@ describe('demo in a real browser', function () {
     assert.match(text, /upstream_state_mismatch/);
     assert.match(text, /国家政务服务平台/);
     await fresh.close();
+  });
+
+  it('after these logins the store file (npm start keeps it under data/) holds no readable name, ID number or phone (issue 13)', async () => {
+    const file = demo.storeFile;
+    const bytes = Buffer.concat([file, `${file}-wal`].filter((path) => existsSync(path)).map((path) => readFileSync(path)));
+    assert.ok(bytes.includes(Buffer.from('tb1.international.')), 'sealed records are there: the logins were stored');
+    const jsonEscaped = (value: string) => [...value].map((c) => (c.charCodeAt(0) > 0x7f ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+    const found = demoAccounts.filter((a) => a.username === 'zhangsan' || a.username === 'lisi')
+      .flatMap((a) => [a.name, a.certNo, ...(a.phone ? [a.phone.replace('+86', '')] : [])])
+      .filter((value) => bytes.includes(Buffer.from(value)) || bytes.includes(Buffer.from(jsonEscaped(value))));
+    assert.deepEqual(found, []);
   });
 });

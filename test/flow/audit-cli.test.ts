@@ -53,6 +53,13 @@ describe('audit CLI', function auditCli() {
     assert.match(result.stdout, /audit trail holds: 3 entries/);
   });
 
+  it('names on stderr the configuration and store it read, as the broker does (stdout stays the answer)', async () => {
+    const result = await run('verify');
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^audit: no config file \([^)]+\); store sqlite:.*store\.sqlite, namespace auditcli\n/);
+    assert.doesNotMatch(result.stdout, /namespace/);
+  });
+
   it('list --json prints the entries, filtered by type, client and time', async () => {
     const all = JSON.parse((await run('list', '--json')).stdout) as AuditEntry[];
     assert.equal(all.length, 3);

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ConfiguredClient, ConfiguredLegacySystem } from '../../config/defaults.ts';
-import { Browser } from '../support/browser.ts';
+import { Browser, parseForm } from '../support/browser.ts';
 import { acceptConsent, login, relyingParty, startFederation, type Federation } from '../support/federation.ts';
-import { demoPassword } from '../../scripts/dev/simulator/index.ts';
+import { demoAccounts, demoPassword } from '../../scripts/dev/simulator/index.ts';
 
 const unserved = 'http://127.0.0.1:9';
 const suzhouFund: ConfiguredLegacySystem = {
@@ -78,5 +78,34 @@ describe('releases to legacy ticket systems in the release record and the audit 
     const account = await browser.get(`${federation.issuer}/account`);
     assert.match(account.body, new RegExp(`data-client="legacy:jiangsu:${suzhouFund.serviceCode}">苏州公积金`), 'the system is listed by its name');
     assert.match(account.body, /data-province="320000"/);
+  });
+
+  it('a person who refuses the sensitive items at the bridge still signs in; the system gets neither, and no release is recorded', async () => {
+    const zhaoliu = demoAccounts.find((a) => a.username === 'zhaoliu')!;
+    const client = `legacy:jiangsu:${suzhouFund.serviceCode}`;
+    const before = (await federation.broker.audit.list({ type: 'release', client })).length;
+    const browser = new Browser();
+    const stopAt = (url: URL) => url.href.startsWith(unserved);
+    let page = await browser.follow(`${federation.issuer}/js/auth/login.do?${new URLSearchParams({ app_id: suzhouFund.serviceCode })}`, { stopAt });
+    page = await browser.submitForm(page.body, page.url, { username: zhaoliu.username, password: demoPassword }, { stopAt });
+    assert.match(page.body, /name="sensitive" value="id_number"/, 'the bridge asks');
+    // Every sensitive box unticked, and "allow": the rest of the sign-in goes on.
+    const form = parseForm(page.body, page.url);
+    page = await browser.follow(form.action, { method: 'POST', body: new URLSearchParams({ decision: 'allow' }), stopAt });
+    const ticket = new URL(page.location!).searchParams.get('ticket');
+    assert.ok(ticket, `a ticket: ${page.status} ${page.url}`);
+    const timestamp = String(Date.now());
+    const response = await fetch(`${federation.issuer}/js/auth/ticketValidate.do`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ app_id: suzhouFund.serviceCode, timestamp, app_sign: md5(suzhouFund.serviceCode + suzhouFund.servicePassword + timestamp), ticket }).toString(),
+    });
+    const text = await response.text();
+    const answer = JSON.parse(text) as { code: string; data?: Record<string, unknown> };
+    assert.equal(answer.code, '0', text);
+    assert.ok(!answer.data!.papersNumber && !answer.data!.mobile, `refused items absent: ${text}`);
+    assert.equal(answer.data!.realName, zhaoliu.name, 'the ordinary items still reach the system');
+    assert.ok(!text.includes(zhaoliu.certNo) && !text.includes(zhaoliu.phone!.replace('+86', '')), 'no ID number or phone in the answer');
+    assert.equal((await federation.broker.audit.list({ type: 'release', client })).length, before, 'nothing sensitive released, nothing recorded');
   });
 });

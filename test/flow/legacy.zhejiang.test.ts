@@ -309,6 +309,16 @@ describe('Zhejiang legacy bridge (sso/usp.do, simpleauth)', function () {
       assert.equal((await simpleauth({ method: 'ticketValidation', ...asNingbo(), st: fresh })).json.result, '0');
     });
 
+    it('counts the calls above in tongban_legacy_ticket_validations_total by province, method and result', async () => {
+      const scrape = (await federation.broker.metrics.scrape()).body;
+      const count = (result: string) => scrape.split('\n')
+        .filter((line) => line.startsWith('tongban_legacy_ticket_validations_total{province="zhejiang",method="ticketValidation",') && line.includes(`result="${result}"`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      assert.ok(count('ok') >= 1, scrape);
+      assert.ok(count('badSign') >= 2, 'the wrong signs above');
+      assert.doesNotMatch(scrape, new RegExp(`${ningboTax.servicePassword}|${jiaxingFund.servicePassword}`), 'no service password in a label');
+    });
+
     it('a used sign is refused on every node sharing the store (the replay cache is in the store)', async () => {
       const captured = asNingbo();
       assert.equal((await simpleauth({ method: 'getUserInfo', ...captured, token })).json.result, '0');

@@ -35,6 +35,8 @@ const companyDesk: ConfiguredClient = {
   redirect_uris: [`${unserved}/licences/company`],
   scope: 'openid legal_person licence:business_licence',
 };
+/** A desk entitled to a company's and a person's licences, for the legal representative. */
+const representativeDesk: ConfiguredClient = { ...companyDesk, client_id: 'licences-representative-desk', client_secret: 'licences-representative-desk-secret', redirect_uris: [`${unserved}/licences/representative`], scope: 'openid legal_person licence:business_licence licence:id_card' };
 const personal = 'openid profile id_number licence:id_card licence:household_register';
 const certNo = (username: string) => demoAccounts.find((a) => a.username === username)!.certNo;
 
@@ -45,10 +47,12 @@ describe('electronic licences relayed with consent', function () {
   let desk: RelyingParty;
   let fundRefused: RelyingParty;
   let fundWithdrawing: RelyingParty;
+  let representative: RelyingParty;
   let licences: LicenceVerifier;
 
   before(async () => {
-    federation = await startFederation({ clients: [jiaxingFund, companyDesk, jiaxingFundRefused, jiaxingFundWithdrawing] });
+    federation = await startFederation({ clients: [jiaxingFund, companyDesk, jiaxingFundRefused, jiaxingFundWithdrawing, representativeDesk] });
+    representative = await relyingParty(federation.issuer, { clientId: representativeDesk.client_id, clientSecret: representativeDesk.client_secret!, redirectUri: representativeDesk.redirect_uris[0]! });
     fundWithdrawing = await relyingParty(federation.issuer, { clientId: jiaxingFundWithdrawing.client_id, clientSecret: jiaxingFundWithdrawing.client_secret!, redirectUri: jiaxingFundWithdrawing.redirect_uris[0]! });
     fundRefused = await relyingParty(federation.issuer, { clientId: jiaxingFundRefused.client_id, clientSecret: jiaxingFundRefused.client_secret!, redirectUri: jiaxingFundRefused.redirect_uris[0]! });
     fund = await relyingParty(federation.issuer, { clientId: jiaxingFund.client_id, clientSecret: jiaxingFund.client_secret!, redirectUri: jiaxingFund.redirect_uris[0]! });
@@ -248,6 +252,19 @@ describe('electronic licences relayed with consent', function () {
     assert.equal(ended.status, 403);
     assert.equal(ended.body.error, 'access_denied');
     assert.equal(ended.body.licences, undefined);
+  });
+
+  it('the legal representative gets the company\'s 营业执照; a company\'s and a person\'s licences are asked for separately', async () => {
+    const shanghai = demoCompanies.shanghai.creditCode;
+    const { tokens } = await signIn(representative, 'zhaoliu', representativeDesk.scope!, undefined, shanghai);
+    const { status, body } = await fetchLicences(tokens.access_token, 'business_licence');
+    assert.equal(status, 200, JSON.stringify(body));
+    const verified = await licences.verify(body.licences![0]!.document, { holder: shanghai, type: 'business_licence' });
+    assert.equal(verified.holder.id_type, 'credit_code');
+    const mixed = await fetchLicences(tokens.access_token, 'business_licence,id_card');
+    assert.equal(mixed.status, 400);
+    assert.equal(mixed.body.error, 'invalid_request');
+    assert.equal(mixed.body.licences, undefined);
   });
 
   it('an agent whose mandate does not cover business registration is refused by the library', async () => {

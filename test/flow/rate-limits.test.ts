@@ -5,7 +5,7 @@
  * the request over them (OAuth JSON for clients, the bilingual page for people).
  *
  * Attack inputs tried (see the closing count in each test): 100 wrong client secrets + 1 right one
- * after the block, 12 wrong operator keys, 14 wrong legacy signatures, 8 introspection calls over
+ * after the block, 12 wrong operator keys (+2 dashboard sign-ins while blocked), 14 wrong legacy signatures, 8 introspection calls over
  * a limit of 5, 10 authorization requests over a limit of 6, 3 logins of one person over a limit of 2,
  * 6 revocation calls over a limit of 3, 6 legacy login entries over a limit of 3.
  */
@@ -142,6 +142,20 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     assert.deepEqual(statuses, [...Array(10).fill(401), 401, 429]);
   });
 
+  it('the dashboard sign-in is behind the same operator-key limit: the blocked address gets 429 there too, on either node', async () => {
+    for (const node of [node1, node2]) {
+      const response = await fetch(`${node}/admin/session`, {
+        method: 'POST', redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+        body: new URLSearchParams({ operator_key: 'tbo_000000000000_guess' }).toString(),
+      });
+      assert.equal(response.status, 429);
+      assert.ok(Number(response.headers.get('retry-after')) >= 1);
+      assert.equal(response.headers.get('set-cookie'), null, 'no dashboard session');
+      await response.arrayBuffer();
+    }
+  });
+
   it('wrong legacy signatures: after 10 for one service, that service is refused', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 14; i += 1) {
@@ -153,6 +167,17 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     }
     assert.deepEqual(statuses.slice(0, 11), Array(11).fill(200), 'the legacy API answers its own error code');
     assert.deepEqual(statuses.slice(11), [429, 429, 429]);
+  });
+
+  it('wrong legacy signatures: the blocked service is refused when it calls by POST too (the documented way)', async () => {
+    const time = beijingTime();
+    const form = { method: 'ticketValidation', servicecode: legacySystem.serviceCode, time, sign: md5(`post-${time}`), st: 'AAAAAAAAAAAAAAAAAAAAAAAA', datatype: 'json' };
+    const response = await fetch(`${node2}/zj/sso/servlet/simpleauth`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(),
+    });
+    assert.equal(response.status, 429, 'the per-service block holds whatever the method');
+    assert.ok(Number(response.headers.get('retry-after')) >= 1);
+    await response.arrayBuffer();
   });
 
   it('per person: a third login of one national subject within the window gets the bilingual 429 page', async () => {

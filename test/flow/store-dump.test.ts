@@ -1,7 +1,8 @@
 /**
  * Acceptance of issue 13, item 1: after a natural person and a company agent have signed in (ID
  * number, phone and legal_person consented) and an app has registered itself with an initial
- * access token, a copy of the store holds no name, ID number, phone, credit code or usable token.
+ * access token, a copy of the store holds no name, ID number, phone, credit code or usable token,
+ * nor anything of the electronic licences the person's app fetched (issue 16: relayed, never kept).
  * Searched raw: the SQLite file's bytes (the same store code `npm start` writes into data/), every
  * key of the namespace in Redis (SCAN, then DUMP and the value), and every tongban_* row in
  * PostgreSQL.
@@ -12,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
+import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
 import pg from 'pg';
 import type { ConfiguredClient } from '../../config/defaults.ts';
@@ -30,7 +32,7 @@ const portal: ConfiguredClient = {
   city: '330100',
   redirect_uris: ['http://127.0.0.1:9/dump/callback'],
   grant_types: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile phone id_number legal_person offline_access',
+  scope: 'openid profile phone id_number legal_person offline_access licence:id_card licence:household_register',
   first_party: true,
   purposes: { id_number: '核验办事人身份', phone: '办理进度通知', legal_person: '以企业名义办事' },
 };
@@ -150,8 +152,13 @@ for (const backend of [sqliteBackend(), redisBackend, postgresBackend]) {
     });
 
     it('after a person and a company agent sign in and an app registers itself, nothing readable is left', async () => {
-      const person = await signIn(new Browser(), rp, 'zhangsan', 'openid profile phone id_number offline_access');
+      const person = await signIn(new Browser(), rp, 'zhangsan', 'openid profile phone id_number offline_access licence:id_card licence:household_register');
       assert.ok(person.claims.idnum && person.claims.phone_number && person.claims.name, 'the person\'s items were released');
+      // Electronic licences are relayed, never kept (issue 16, docs/licences.md).
+      const relayed = await fetch(new URL('/licences', federation.issuer), { headers: { authorization: `Bearer ${person.tokens.access_token}` } });
+      assert.equal(relayed.status, 200, await relayed.clone().text());
+      const licences = ((await relayed.json()) as { licences: Array<{ type: string; document: string }> }).licences;
+      assert.equal(licences.length, 2);
       const agent = await signIn(new Browser(), rp, 'lisi', 'openid profile phone id_number legal_person offline_access', demoCompanies.jiaxing.creditCode);
       assert.ok(JSON.stringify(agent.claims).includes(demoCompanies.jiaxing.creditCode), 'the company was released');
       assert.ok(person.tokens.refresh_token && agent.tokens.refresh_token);
@@ -181,6 +188,10 @@ for (const backend of [sqliteBackend(), redisBackend, postgresBackend]) {
         'phone (张三)': zhangsan.phone!.replace('+86', ''), 'phone (李四)': lisi.phone!.replace('+86', ''),
         'credit code (chosen)': demoCompanies.jiaxing.creditCode, 'credit code (offered)': demoCompanies.suzhou.creditCode,
         'company name': demoCompanies.jiaxing.name,
+        ...Object.fromEntries(licences.flatMap(({ type, document }) => {
+          const [, payload, signature] = document.split('.');
+          return [[`licence payload (${type})`, payload!], [`licence signature (${type})`, signature!], [`licence number (${type})`, String(decodeJwt(document).number)]];
+        })),
       };
       const credentials: Record<string, string> = {
         'access token (person)': person.tokens.access_token, 'refresh token (person)': person.tokens.refresh_token!,

@@ -8,7 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { Browser } from '../support/browser.ts';
 import { acceptConsent, authorizationRequest, browse, login, relyingParty, stopAtRedirectUri } from '../support/federation.ts';
-import { portal, postgresUrl, redisUrl, startNodeFederation, type NodeFederation } from '../support/nodes.ts';
+import { nodeStartTimeoutMs, portal, postgresUrl, redisUrl, startNodeFederation, type NodeFederation } from '../support/nodes.ts';
 import { runScript, startRedisCluster, type RedisCluster } from '../../scripts/dev/processes.ts';
 
 const backends: Array<{ name: string; store: () => Promise<string>; stop?: () => Promise<void> }> = [
@@ -29,7 +29,9 @@ for (const backend of backends) {
     this.timeout(30_000);
     let federation: NodeFederation;
 
-    before(async () => {
+    before(async function () {
+      // The first node, then two at once: each may take up to nodeStartTimeoutMs on a busy machine.
+      this.timeout(3 * nodeStartTimeoutMs);
       federation = await startNodeFederation({ store: await backend.store(), nodes: 3 });
     });
     after(async () => {

@@ -30,6 +30,7 @@ export function nationalSimulatorFor(issuer: string, now?: () => number): Nation
       redirect_uris: [`${issuer}/national/callback`],
       post_logout_redirect_uris: [`${issuer}/national/logged-out`],
       backchannel_logout_uri: `${issuer}/national/backchannel-logout`,
+      client_uri: `${issuer}/account`,
     }],
   });
 }

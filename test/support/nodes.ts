@@ -30,6 +30,13 @@ export const portal: ConfiguredClient = {
   first_party: true,
 };
 
+/**
+ * How long a node may take to listen. A node's own start (store, keys, provider) takes about 1.5 s;
+ * the rest is loading and compiling its modules, which on a busy two-core test machine (load 15 and
+ * more) took 11-13 s for one node alone, beyond spawnBroker's 15 s default when three start at once.
+ */
+export const nodeStartTimeoutMs = 60_000;
+
 export const newNamespace = () => `t${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 export interface NodeFederation {
@@ -105,7 +112,7 @@ export async function startNodeFederation(options: NodeFederationOptions): Promi
     await simulator.start();
     config.national = { ...(config.national as object), issuer: simulator.issuer };
     const addNode = async (env: Record<string, string> = {}) => {
-      const node = await spawnBroker({ config, env: { ...options.env, ...env } });
+      const node = await spawnBroker({ config, env: { ...options.env, ...env }, startTimeoutMs: nodeStartTimeoutMs });
       nodes.push(node);
       balancer.nodes = nodes.map((n) => n.url);
       return node;

@@ -5,6 +5,7 @@
  * every page and in /readyz.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '../../config/load.ts';
 import { isLocalStore } from '../../config/rules/mode.ts';
@@ -83,6 +84,22 @@ describe('fail closed: development mode is chosen, never assumed', () => {
     assert.equal(code, 2);
     assert.match(stderr, /config_invalid/);
     assert.match(stderr, /TONGBAN_MODE=development/);
+  });
+
+  it('the broker, keys and audit programs refuse to start without a mode too, saying how to choose (3 programs)', async function () {
+    this.timeout(60_000);
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TONGBAN_STORE: 'memory:' };
+    for (const [program, args] of [['broker.ts', []], ['keys.ts', ['list']], ['audit.ts', ['verify']]] as const) {
+      const script = fileURLToPath(new URL(`../../scripts/cli/${program}`, import.meta.url));
+      const run = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', script, ...args], { env, timeout: 20_000 }, (error, _stdout, stderr) => {
+          if (error && typeof error.code !== 'number') reject(error);
+          else resolve({ code: error ? Number(error.code) : 0, stderr });
+        });
+      });
+      assert.equal(run.code, 2, `${program} exits 2: ${run.stderr}`);
+      assert.match(run.stderr, /TONGBAN_MODE=development/, program);
+    }
   });
 
   it('a development broker says so on every page and in /readyz', async function () {

@@ -2,12 +2,15 @@
  * Issue 16's bad input, one check at a time and without a simulator: `tongban/verify`'s licence
  * verifier on each kind of wrong document (malformed, another authority's key, not yet valid,
  * wrong type, a forged or missing revocation list, the library down), and the broker's client of
- * the national library, which turns every odd answer into an error, never a partial list.
+ * the national library, which turns every odd answer into an error, never a partial list; and the
+ * simulator's library holds what issue 16 item 1 lists.
  */
 import assert from 'node:assert/strict';
-import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { CompactSign, decodeJwt, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { createLicenceVerifier, LicenceErrorCode } from '../../broker/verify/index.ts';
 import { createLicenceLibraryClient, LibraryError } from '../../broker/licences/index.ts';
+import { createLicenceLibrary } from '../../scripts/dev/simulator/licence-library.ts';
+import { demoAccounts, demoCompanies } from '../../scripts/dev/simulator/index.ts';
 
 const library = 'https://library.example/licence-library';
 const holder = '310115198211034681';
@@ -124,5 +127,20 @@ describe('the broker\'s client of the national licence library', () => {
     await assert.rejects(fetchOf(() => json({ error: 'access_denied' }, 403)), failure('refused'));
     await assert.rejects(fetchOf(() => json({ error: 'server_error' }, 500)), failure('unavailable'));
     await assert.rejects(fetchOf(() => Promise.reject(new TypeError('fetch failed'))), failure('unavailable'));
+  });
+});
+
+describe('the simulator\'s national licence library (issue 16 item 1)', () => {
+  it('holds each person\'s ID card and 户口簿, one 结婚证, each company\'s 营业执照, one expired and one revoked', async () => {
+    const library = await createLicenceLibrary('http://simulator.example', now);
+    for (const account of demoAccounts) {
+      assert.deepEqual(library.licencesOf(account.certNo, ['id_card', 'household_register']).map((r) => r.type).sort(), ['household_register', 'id_card'], account.username);
+    }
+    assert.equal(demoAccounts.flatMap((a) => library.licencesOf(a.certNo, ['marriage_certificate'])).length, 1);
+    for (const company of Object.values(demoCompanies)) assert.equal(library.licencesOf(company.creditCode, ['business_licence']).length, 1, company.name);
+    const all = [...demoAccounts.map((a) => a.certNo), ...Object.values(demoCompanies).map((c) => c.creditCode)].flatMap((id) => library.licencesOf(id, ['id_card', 'household_register', 'marriage_certificate', 'business_licence']));
+    assert.equal(all.filter((r) => Number(decodeJwt(r.document).exp) < now()).length >= 1, true, 'an expired licence');
+    assert.equal(library.revoked.length, 1, 'one revoked licence');
+    assert.ok(all.some((r) => r.number === library.revoked[0]!.number));
   });
 });

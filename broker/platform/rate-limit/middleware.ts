@@ -90,11 +90,12 @@ export function rateLimitMiddleware(limits: RateLimiters, table: readonly PathLi
   };
 }
 
-/** A legacy call names its service in the query (`servicecode`, `app_id`): refused at once while that service is blocked. */
-export function legacyServiceGuard(limits: RateLimiters): Middleware {
+/** A legacy call names its service (`servicecode`, `app_id`) in the query or its form body: refused at once while that service is blocked. */
+export function legacyServiceGuard(limits: RateLimiters, serviceOf: (ctx: Context) => Promise<string | undefined>): Middleware {
   return async (ctx: Context, next: Next) => {
     if (!limits.enabled || !legacyCallPaths.has(ctx.path)) return next();
-    const service = ctx.query.servicecode ?? ctx.query.app_id;
+    // POST is the documented way to call: the service is read from the form body as well.
+    const service = await serviceOf(ctx);
     if (typeof service === 'string' && service) {
       const blocked = await limits.blocked('failure.legacySignaturePerService', service);
       if (!blocked.allowed) return respondTooMany(ctx, blocked.retryAfterSeconds);

@@ -34,6 +34,8 @@ export interface SimulatorClient {
   /** Default `RS256`. */
   readonly id_token_signed_response_alg?: 'RS256' | 'ES256';
   readonly client_name?: string;
+  /** The client's home page (OIDC registration `client_uri`): the way on from a dead-end page. */
+  readonly client_uri?: string;
 }
 
 /** The broker as the simulator's client, with the development defaults. */
@@ -45,6 +47,7 @@ export function defaultBrokerClient(): SimulatorClient {
     post_logout_redirect_uris: [defaultBrokerPostLogoutRedirectUri],
     backchannel_logout_uri: defaultBrokerBackchannelLogoutUri,
     client_name: '通办 tongban',
+    client_uri: 'http://127.0.0.1:3000/account',
   };
 }
 

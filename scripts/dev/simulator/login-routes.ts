@@ -9,8 +9,8 @@ import { errors, type default as Provider } from 'oidc-provider';
 import { nationalAcrOf, type AssuranceLevel } from '../../../broker/identity/assurance.ts';
 import { demoPassword, type AccountState } from './accounts.ts';
 import { requestedLevel } from './levels.ts';
-import { say, simulatorPreferences, viewOf } from './messages.ts';
-import { errorPage, facePage, loginPage } from './pages.ts';
+import { lastLoginOf, rememberLogin, say, simulatorPreferences, viewOf, type LoginContext } from './messages.ts';
+import { errorPage, facePage, loginPage, type WayOn } from './pages.ts';
 import { fullGrant } from './provider-config.ts';
 import { prunePending, type SimulatorState } from './state.ts';
 
@@ -54,12 +54,25 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
       await fn(ctx);
     } catch (error) {
       if (!(error instanceof errors.SessionNotFound)) throw error;
+      // Back after a login, or a login left too long: the language of this browser's last login, and
+      // a way on to the client it was for (its home page), not a dead end.
       ctx.status = 400;
       ctx.type = 'html';
+      ctx.set('cache-control', 'no-store');
       const view = viewOf(ctx);
-      ctx.body = errorPage(say(view, 'expiredTitle'), say(view, 'expiredText'), undefined, view);
+      const wayOn = wayOnTo(lastLoginOf(ctx)?.clientId, view);
+      ctx.body = errorPage(say(view, 'expiredTitle'), say(view, wayOn ? 'expiredDone' : 'expiredText'), undefined, view, wayOn);
     }
   };
+  /** The client's home page (`client_uri`, else its redirect URI's origin); the only client when unknown. */
+  const wayOnTo = (clientId: string | undefined, view: ReturnType<typeof viewOf>): WayOn | undefined => {
+    const client = clientId !== undefined ? sim.clients.get(clientId) : sim.clients.size === 1 ? [...sim.clients.values()][0] : undefined;
+    const first = client?.redirect_uris[0];
+    if (!client || (!client.client_uri && !first)) return undefined;
+    const href = client.client_uri ?? `${new URL(first!).origin}/`;
+    return { href, label: say(view, 'continueTo', { client: client.client_name ?? client.client_id }) };
+  };
+  const loginOf = (interaction: { params: Record<string, unknown>; iat?: number }): LoginContext => ({ uiLocales: interaction.params.ui_locales, ...(interaction.iat !== undefined ? { startedAt: interaction.iat } : {}) });
 
   // The language and display switches of the simulator's pages (messages.ts).
   router.get('/preferences', (ctx) => simulatorPreferences(ctx));
@@ -76,15 +89,17 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
         prunePending(sim);
         sim.pendingFace.set(uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
         ctx.type = 'html';
-        ctx.body = facePage(uid, s.account.name, viewOf(ctx, params.ui_locales));
+        ctx.body = facePage(uid, s.account.name, viewOf(ctx, loginOf(interaction)));
         return;
       }
+      const view = viewOf(ctx, loginOf(interaction));
+      rememberLogin(ctx, String(params.client_id), view);
       ctx.type = 'html';
       ctx.body = loginPage({
         uid,
         clientName: clientName(params.client_id),
         ...(typeof params.login_hint === 'string' ? { username: params.login_hint } : {}),
-      }, viewOf(ctx, params.ui_locales));
+      }, view);
       return;
     }
     // Only the consent prompt is left; the broker is first-party, so it is granted at once.
@@ -103,7 +118,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
     // Same answer for an unknown user and a wrong password.
     if (!passwordMatches(form.get('password') ?? '') || !s) {
       ctx.type = 'html';
-      ctx.body = loginPage({ uid: interaction.uid, clientName: clientName(interaction.params.client_id), username, error: true }, viewOf(ctx, interaction.params.ui_locales));
+      ctx.body = loginPage({ uid: interaction.uid, clientName: clientName(interaction.params.client_id), username, error: true }, viewOf(ctx, loginOf(interaction)));
       return;
     }
     const wanted = requestedLevel(interaction.params);
@@ -111,7 +126,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
       prunePending(sim);
       sim.pendingFace.set(interaction.uid, { accountId: s.account.sub, until: Date.now() + 600_000 });
       ctx.type = 'html';
-      ctx.body = facePage(interaction.uid, s.account.name, viewOf(ctx, interaction.params.ui_locales));
+      ctx.body = facePage(interaction.uid, s.account.name, viewOf(ctx, loginOf(interaction)));
       return;
     }
     return login(ctx, s, ['pwd'], s.account.loginLevel);
@@ -125,7 +140,7 @@ export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middlew
     if (!pending || !s || pending.until < Date.now()) {
       ctx.status = 400;
       ctx.type = 'html';
-      const view = viewOf(ctx, interaction.params.ui_locales);
+      const view = viewOf(ctx, loginOf(interaction));
       ctx.body = errorPage(say(view, 'noFaceTitle'), say(view, 'noFaceText'), undefined, view);
       return;
     }

@@ -1,8 +1,10 @@
 /**
  * The national simulator's own small message catalogue (a data table) and its choice of language
  * and display mode: the simulator stands for another organisation's platform, so it shares no code
- * with the broker. Language: the simulator's own switch (a cookie), then the login's `ui_locales`,
- * then `Accept-Language`, then Chinese.
+ * with the broker. Language: the login's `ui_locales` (what the person chose at the broker) unless
+ * the person used the simulator's own switch since that login began, then the switch's cookie, then
+ * `Accept-Language`, then Chinese. A page after the login is gone (Back after login) keeps the
+ * language of the last login in this browser (a session cookie).
  */
 import type Koa from 'koa';
 
@@ -40,6 +42,8 @@ export const simulatorMessages = {
   loggedOutTitle: { zh: '您已安全退出', en: 'You have signed out' },
   expiredTitle: { zh: '登录已失效', en: 'This sign-in has expired' },
   expiredText: { zh: '本次登录已失效。请回到原来的网站或应用重新登录。', en: 'This sign-in attempt has expired. Please start again from the website or app you came from.' },
+  expiredDone: { zh: '这次登录已经完成或已过期（例如在登录后按了“返回”）。您无需再次输入密码，请继续办理。', en: 'This sign-in has already been completed or has expired (for example, Back was pressed after signing in). There is no need to enter your password again: please carry on.' },
+  continueTo: { zh: '继续前往 {client}', en: 'Continue to {client}' },
   noFaceTitle: { zh: '人脸识别未开始', en: 'No face check is pending' },
   noFaceText: { zh: '本次登录没有待完成的人脸识别，请回到原来的网站或应用重新登录。', en: 'No face check is pending for this sign-in. Please start again from the website or app you came from.' },
   requestErrorTitle: { zh: '请求出错', en: 'The request could not be processed' },
@@ -54,7 +58,7 @@ export function say(view: SimulatorView, key: SimulatorMessageKey, params: Reado
   return (view.locale === 'en' ? text.en : text.zh).replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
 }
 
-export const simulatorCookies = { language: 'sim_lang', display: 'sim_display' } as const;
+export const simulatorCookies = { language: 'sim_lang', display: 'sim_display', lastLogin: 'sim_last_login' } as const;
 
 function localeOf(tag: string | undefined): SimulatorLocale | undefined {
   const lower = tag?.trim().toLowerCase() ?? '';
@@ -70,14 +74,52 @@ export function sameOriginPath(value: unknown): string | undefined {
   return value;
 }
 
-/** The view of a request; `uiLocales` is the login's `ui_locales` when there is one. */
-export function viewOf(ctx: Koa.Context, uiLocales?: unknown): SimulatorView {
-  const cookie = localeOf(ctx.cookies.get(simulatorCookies.language, { signed: false }));
-  const asked = typeof uiLocales === 'string' ? uiLocales.split(/\s+/).map(localeOf).find(Boolean) : undefined;
+/** The switch's cookie: the language and when it was chosen (epoch seconds; 0 when unknown). */
+function switchCookie(ctx: Koa.Context): { locale: SimulatorLocale; at: number } | undefined {
+  const [tag, at] = (ctx.cookies.get(simulatorCookies.language, { signed: false }) ?? '').split('.');
+  const locale = localeOf(tag);
+  return locale ? { locale, at: Number(at) || 0 } : undefined;
+}
+
+function firstOfUiLocales(value: unknown): SimulatorLocale | undefined {
+  return typeof value === 'string' ? value.split(/\s+/).map(localeOf).find(Boolean) : undefined;
+}
+
+/** The login a page belongs to: its `ui_locales` and when it began (epoch seconds). */
+export interface LoginContext {
+  readonly uiLocales?: unknown;
+  readonly startedAt?: number;
+}
+
+/** The view of a request; `login` is the login in progress when there is one. */
+export function viewOf(ctx: Koa.Context, login: LoginContext = {}): SimulatorView {
+  const cookie = switchCookie(ctx);
+  const asked = firstOfUiLocales(login.uiLocales);
+  const lastLogin = lastLoginOf(ctx);
   const accepted = ctx.acceptsLanguages('zh-CN', 'zh', 'en', 'en-US', 'en-GB');
-  const locale = cookie ?? asked ?? (typeof accepted === 'string' ? localeOf(accepted) : undefined) ?? 'zh-CN';
+  const fromLogin = asked && (!cookie || cookie.at < (login.startedAt ?? Number.POSITIVE_INFINITY)) ? asked : undefined;
+  const locale = fromLogin ?? cookie?.locale ?? (login.uiLocales === undefined ? lastLogin?.locale : undefined)
+    ?? (typeof accepted === 'string' ? localeOf(accepted) : undefined) ?? 'zh-CN';
   const returnTo = ctx.method === 'GET' ? sameOriginPath(ctx.originalUrl) ?? '/' : sameOriginPath(safeRefererPath(ctx)) ?? '/';
   return { locale, elder: ctx.cookies.get(simulatorCookies.display, { signed: false }) === 'elder', returnTo };
+}
+
+/** The last login of this browser: which client it was for and in which language its pages were. */
+export function lastLoginOf(ctx: Koa.Context): { clientId: string; locale: SimulatorLocale } | undefined {
+  const value = ctx.cookies.get(simulatorCookies.lastLogin, { signed: false }) ?? '';
+  const client = value.slice(0, Math.max(0, value.lastIndexOf('.')));
+  const locale = localeOf(value.slice(value.lastIndexOf('.') + 1));
+  if (!client || !locale) return undefined;
+  try {
+    return { clientId: decodeURIComponent(client), locale };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remembers, for this browser session only, the client and language of the login being shown. */
+export function rememberLogin(ctx: Koa.Context, clientId: string, view: SimulatorView): void {
+  ctx.cookies.set(simulatorCookies.lastLogin, `${encodeURIComponent(clientId)}.${view.locale}`, { httpOnly: true, sameSite: 'lax', signed: false, overwrite: true });
 }
 
 function safeRefererPath(ctx: Koa.Context): string | undefined {
@@ -93,7 +135,7 @@ function safeRefererPath(ctx: Koa.Context): string | undefined {
 export function simulatorPreferences(ctx: Koa.Context): void {
   const options = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true, maxAge: 365 * 24 * 3600 * 1000 };
   const lang = localeOf(typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined);
-  if (lang) ctx.cookies.set(simulatorCookies.language, lang, options);
+  if (lang) ctx.cookies.set(simulatorCookies.language, `${lang}.${Math.floor(Date.now() / 1000)}`, options);
   if (ctx.query.display === 'elder' || ctx.query.display === 'standard') ctx.cookies.set(simulatorCookies.display, ctx.query.display, options);
   ctx.status = 303;
   ctx.redirect(sameOriginPath(ctx.query.return) ?? '/');

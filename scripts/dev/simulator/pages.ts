@@ -28,7 +28,7 @@ button{margin-top:18px;width:100%;min-height:44px;border:0;border-radius:4px;bac
 :focus-visible{outline:3px solid #1a56db;outline-offset:2px}
 .error{background:#fdecea;color:#8b1212;border-radius:4px;padding:8px 10px}
 .note{color:#4b5563;font-size:.875rem;margin-top:18px}
-.note a{display:inline-flex;align-items:center;min-height:44px}
+.note a,a.way-on{display:inline-flex;align-items:center;min-height:44px}
 .face{width:120px;height:120px;border-radius:50%;border:3px dashed #a51818;margin:18px auto;display:flex;align-items:center;justify-content:center;font-size:40px}
 a{color:#8b1212}
 .elder body{font-size:1.25rem;line-height:1.8;color:#000;background:#fff}
@@ -111,13 +111,20 @@ export function loggedOutPage(view: SimulatorView = defaultView): string {
 <h1>${escapeHtml(say(view, 'loggedOutTitle'))}</h1>`, view);
 }
 
-/** An error page: its title and explanation in the view's language, and protocol details if any. */
-export function errorPage(title: string, explanation: string, detail?: Record<string, unknown>, view: SimulatorView = defaultView): string {
+/** A link on from an error page: where it goes and what it says. */
+export interface WayOn {
+  readonly href: string;
+  readonly label: string;
+}
+
+/** An error page: its title and explanation in the view's language, a way on and protocol details if any. */
+export function errorPage(title: string, explanation: string, detail?: Record<string, unknown>, view: SimulatorView = defaultView, wayOn?: WayOn): string {
   const rows = detail
     ? Object.entries(detail).map(([key, value]) => `<div><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</div>`).join('')
     : '';
   return layout(title, `
 <h1>${escapeHtml(title)}</h1>
-<p role="alert">${escapeHtml(explanation)}</p>
+<div role="alert" id="error-message"><p>${escapeHtml(explanation)}</p></div>
+${wayOn ? `<p><a class="way-on" href="${escapeHtml(wayOn.href)}">${escapeHtml(wayOn.label)}</a></p>` : ''}
 ${rows ? `<div class="error" lang="en">${rows}</div>` : ''}`, view);
 }
