@@ -281,7 +281,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(createAccountPage({ provider, logger, releases, consents }).routes());
   // Electronic licences: fetched from the national library at each request, kept nowhere (docs/licences.md).
   provider.use(createLicenceRelay({
-    provider, legalPersons, logger, path: routes.licences, audit,
+    provider, legalPersons, logger, path: routes.licences, audit, releases,
     library: createLicenceLibraryClient({ libraryUrl: new URL('/licence-library', config.national.issuer).href, timeoutMs: config.national.timeoutMs }),
     subjectOf: async (accountId, clientId) => {
       const client = await provider.Client.find(clientId);
@@ -307,8 +307,9 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     : undefined;
   let metricsUrl: string | undefined;
 
-  provider.on('server_error', (_ctx, error: Error) => {
-    logger.error('provider_server_error', { code: 'server_error', reason: error.name });
+  provider.on('server_error', (_ctx, error: Error & { keyId?: unknown }) => {
+    // A sealed record that does not open (RecordUnsealableError) names its data key id, never its content.
+    logger.error('provider_server_error', { code: 'server_error', reason: error.name, ...(typeof error.keyId === 'string' ? { keyId: error.keyId } : {}) });
   });
   provider.on('grant.error', (_ctx, error: Error & { error?: string }) => {
     logger.info('token_request_refused', { code: error.error ?? error.name });

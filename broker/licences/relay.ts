@@ -2,7 +2,8 @@
  * `GET /licences`: an app fetches the electronic licences the person granted it, with its access
  * token. The broker asks the national licence library at that moment with the person's national
  * access token (kept with the session by broker/legal-person), hands the authorities' signed
- * documents over unchanged, keeps nothing of them, and records the release in the audit trail.
+ * documents over unchanged, keeps nothing of them, and records the release in the audit trail and
+ * in the release log that `/account` lists.
  * Every refusal is OAuth JSON (RFC 6750); a company's licences need a current mandate.
  */
 import Router from '@koa/router';
@@ -18,6 +19,11 @@ export interface LicenceAudit {
   append(record: { type: 'release'; action: string; client?: string; subject?: string; details?: Record<string, unknown> }): Promise<unknown>;
 }
 
+/** The part of broker/release's log a release needs: `/account` lists the app and its licence items. */
+export interface LicenceReleases {
+  note(release: { accountId: string; clientId: string; scopes: readonly string[] }): Promise<void>;
+}
+
 export interface LicenceRelayOptions {
   readonly provider: Provider;
   readonly legalPersons: LegalPersons;
@@ -28,6 +34,8 @@ export interface LicenceRelayOptions {
   /** The app's pairwise `sub` of the person (what the audit entry names). */
   readonly subjectOf: (accountId: string, clientId: string) => Promise<string | undefined>;
   readonly audit?: LicenceAudit;
+  /** Where `/account` reads who received what (broker/release/release-log.ts). */
+  readonly releases?: LicenceReleases;
 }
 
 function refuse(ctx: Context, status: number, error: string, description: string, scope?: string): void {
@@ -84,6 +92,7 @@ export function createLicenceRelay(options: LicenceRelayOptions): Router {
       return refuse(ctx, 503, 'temporarily_unavailable', 'the national licence library is not available; try again later');
     }
     const items = [...new Set(documents.map((d) => `licence:${d.type}`))];
+    await options.releases?.note({ accountId, clientId: client.clientId, scopes: items });
     const subject = await options.subjectOf(accountId, client.clientId);
     if (options.audit) {
       await options.audit.append({ type: 'release', action: 'licence.release', client: client.clientId, ...(subject ? { subject } : {}), details: { items, count: documents.length, grant: token.grantId, use: 'licences' } });

@@ -3,7 +3,8 @@
  * per account — app, items (scope names, never values), first and last time — so `/account` lists
  * only apps that really received tokens. With an audit trail (broker/audit) each release of a
  * sensitive item is also appended there, the person named by that app's pairwise `sub`, with the
- * consent record it stood on (release/consent-records.ts). Legacy ticket systems are noted the same way.
+ * consent record it stood on (release/consent-records.ts). Legacy ticket systems are noted the same way;
+ * licence fetches (broker/licences) are only noted here, their audit entry is the relay's own.
  */
 import type { Store } from '../platform/storage/types.ts';
 import type { ConsentRecords } from './consent-records.ts';
@@ -47,6 +48,8 @@ export interface Release {
 
 export interface ReleaseLog {
   record(release: Release): Promise<void>;
+  /** Notes a release for `/account` only (its audit entry is written by the caller, e.g. the licence relay). */
+  note(release: Pick<Release, 'accountId' | 'clientId' | 'scopes' | 'system'>): Promise<void>;
   list(accountId: string): Promise<ReleaseNote[]>;
 }
 
@@ -55,14 +58,18 @@ const releasesKey = (accountId: string) => `releases:${accountId}`;
 export function createReleaseLog(options: { store: Store; ttlSeconds: number; audit?: ReleaseAudit; consents?: ConsentRecords; now?: () => number }): ReleaseLog {
   const { store, ttlSeconds, audit, consents } = options;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const note: ReleaseLog['note'] = async ({ accountId, clientId, scopes, system }) => {
+    const at = now();
+    const notes = (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
+    const before = notes.find((n) => n.clientId === clientId);
+    const items = [...new Set([...(before?.items ?? []), ...scopes])];
+    const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at, ...(system ? { system } : {}) };
+    await store.set(releasesKey(accountId), [...notes.filter((n) => n !== before), next], ttlSeconds * 1000);
+  };
   return {
+    note,
     async record({ accountId, clientId, subject, scopes, use, grantId, consentClientId, system }) {
-      const at = now();
-      const notes = (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
-      const before = notes.find((n) => n.clientId === clientId);
-      const items = [...new Set([...(before?.items ?? []), ...scopes])];
-      const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at, ...(system ? { system } : {}) };
-      await store.set(releasesKey(accountId), [...notes.filter((n) => n !== before), next], ttlSeconds * 1000);
+      await note({ accountId, clientId, scopes, ...(system ? { system } : {}) });
       const sensitive = sensitiveAmong(scopes);
       if (audit && sensitive.length) {
         // Under which consent record: its id names the exact choice in force (it changes with the choice).

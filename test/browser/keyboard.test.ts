@@ -11,7 +11,8 @@ import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { authorizationRequest, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 
 const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const unserved = 'http://127.0.0.1:9';
+/** No server here: the page routes it (a port Chromium does not refuse as unsafe). */
+const unserved = 'http://127.0.0.1:47';
 const portal: ConfiguredClient = {
   client_id: 'keyboard-portal', client_secret: 'keyboard-portal-secret', client_name: '苏州企业服务门户', city: '320500',
   redirect_uris: [`${unserved}/portal/callback`], scope: 'openid profile legal_person', first_party: true,
@@ -62,6 +63,7 @@ describe('keyboard alone: national login, company choice, consent', function () 
     const page = await context.newPage();
     await page.route(`${unserved}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html lang="en"><title>portal</title><p>portal callback</p></html>' }));
     const simulator = new URL(federation.simulator.url).origin;
+    page.on('framenavigated', (f) => { if (process.env.DEBUG_KEYS && f === page.mainFrame()) console.log('nav', f.url()); });
     try {
       await page.goto((await authorizationRequest(rp, { scope: 'openid profile legal_person' })).url.href);
       await page.waitForURL((url) => url.origin === simulator);

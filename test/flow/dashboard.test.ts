@@ -128,6 +128,23 @@ describe('operator dashboard (HTTP)', function () {
     assert.equal(counts.provinces['320000'], undefined);
   });
 
+  it('counts failure reasons per province and per city for the charts, zh-CN first with English beside it', async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+    await federation.broker.store.increment(`dashboard:logins:h:${hour}`, '330000|330100|access_denied', 3, 60_000);
+    await federation.broker.store.increment(`dashboard:logins:h:${hour}`, '330000|330400|login_required', 1, 60_000);
+    const { cookie, page } = await signIn(federationKey);
+    assert.match(page.text, /<html lang="zh-CN">/);
+    assert.match(page.text, /lang="en">Operator key|lang="en">[A-Z]/);
+    const counts = JSON.parse((await request('GET', '/admin/dashboard/counts.json?window=day', { cookie })).text) as {
+      reasons: Record<string, number>; provinces: Record<string, { failure: number }>; cities: Record<string, { failure: number }>; failures: number[];
+    };
+    assert.ok((counts.reasons.access_denied ?? 0) >= 3 && (counts.reasons.login_required ?? 0) >= 1, JSON.stringify(counts.reasons));
+    assert.ok((counts.cities['330100']?.failure ?? 0) >= 3);
+    assert.ok((counts.cities['330400']?.failure ?? 0) >= 1);
+    assert.ok((counts.provinces['330000']?.failure ?? 0) >= 4);
+    assert.ok((counts.failures.at(-1) ?? 0) >= 4, 'the current hour carries them');
+  });
+
   it('refuses a province operator a secret rotation outside its province, and rotates inside it (the new secret shown once)', async () => {
     const { cookie, csrf } = await signIn(zhejiangKey);
     const suzhouBefore = (await federation.broker.registry.records.app(suzhouApp))?.secret_hash;

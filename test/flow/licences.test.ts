@@ -172,6 +172,21 @@ describe('electronic licences relayed with consent', function () {
     assert.equal(after.body.error, 'insufficient_scope');
   });
 
+  it('a fetch is a release /account lists: the app with its licence items', async () => {
+    const { tokens, browser } = await signIn(fund, 'zhaoliu', personal);
+    const { accountId } = (await federation.broker.provider.AccessToken.find(tokens.access_token!))!;
+    // Forget what the sign-in itself noted, so only the fetch can list the app.
+    await federation.broker.store.set(`releases:${accountId!}`, [], 60_000);
+    assert.doesNotMatch((await browser.get(`${federation.issuer}/account`)).body, new RegExp(`data-client="${jiaxingFund.client_id}"`));
+    assert.equal((await fetchLicences(tokens.access_token)).status, 200);
+    const account = await browser.get(`${federation.issuer}/account`);
+    const app = new RegExp(`<li class="app" data-client="${jiaxingFund.client_id}">[\\s\\S]*?</li>`).exec(account.body)?.[0];
+    assert.ok(app, 'the app is listed after the fetch');
+    assert.match(app, /data-item="licence:id_card"/);
+    assert.match(app, /data-item="licence:household_register"/);
+    assert.match(app, /class="when">（\d{4}-\d{2}-\d{2}/);
+  });
+
   it('a withdrawal on /account stops the next fetch at once', async () => {
     const { tokens, browser } = await signIn(fundWithdrawing, 'zhaoliu', personal);
     assert.equal((await fetchLicences(tokens.access_token)).status, 200);

@@ -54,10 +54,10 @@ describe('the national return (end to end)', function () {
       unsubscribe('http.server.request.start', onRequest);
     }
     assert.equal(answer.status, 303);
-    assert.match(new URL(answer.headers.location!, federation.issuer).pathname, /^\/auth\/[\w-]+$/);
+    assert.match(new URL(answer.headers.get('location')!, federation.issuer).pathname, /^\/auth\/[\w-]+$/);
     assert.ok(paths.some((path) => path.startsWith('/token')), `the code was exchanged: ${paths.join(' ')}`);
     assert.ok(!paths.some((path) => path.startsWith('/me')), `no userinfo call: ${paths.join(' ')}`);
-    const done = await browser.follow(new URL(answer.headers.location!, federation.issuer).href, { stopAt: stopAtRedirectUri(rp) });
+    const done = await browser.follow(new URL(answer.headers.get('location')!, federation.issuer).href, { stopAt: stopAtRedirectUri(rp) });
     assert.ok(new URL(done.location!).searchParams.get('code'), 'the portal gets a code');
   });
 

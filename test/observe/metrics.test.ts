@@ -3,6 +3,7 @@
  * listener only (never the public port), and nothing personal or secret is in a label.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
@@ -199,6 +200,19 @@ describe('metrics (prom-client, own listener)', function () {
     assert.equal(sample(text, 'tongban_legacy_ticket_validations_total{province="zhejiang",method="ticketValidation",result="ok"}'), 1);
     assert.equal(sample(text, 'tongban_legacy_ticket_validations_total{province="zhejiang",method="unknown",result="bad_signature"}'), 1);
     assert.equal(sample(text, 'tongban_store_errors_total{method="get"}'), 1);
+  });
+
+  it('documents every tongban_ metric it exposes in docs/operators.md (the process defaults as one row), the alert rules only over real ones', async () => {
+    const text = (await createMetrics().scrape()).body;
+    const exposed = [...text.matchAll(/^# TYPE (tongban_\w+) /gm)].map((m) => m[1]!).filter((name) => !/^tongban_(process|nodejs)_/.test(name));
+    assert.ok(exposed.length >= 14, exposed.join(', '));
+    const docs = readFileSync(new URL('../../docs/operators.md', import.meta.url), 'utf8');
+    for (const name of exposed) assert.ok(docs.includes(`| \`${name}\` |`), `${name} has no row in docs/operators.md`);
+    assert.ok(docs.includes('`tongban_process_*`, `tongban_nodejs_*`'));
+    const rules = docs.slice(docs.indexOf('### Alert rules'));
+    const used = [...rules.matchAll(/\b(tongban_\w+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''));
+    assert.ok(used.length >= 2);
+    for (const name of used) assert.ok(exposed.includes(name), `alert rule over unknown metric ${name}`);
   });
 
   it('counts failed national calls by the error code and passes the error on', async () => {
