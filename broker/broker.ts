@@ -9,6 +9,7 @@ import type { AdapterFactory } from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
 import { checkCryptoSuite, loadDataKeys, readStoredDataKeys, restoreDataKeys } from './platform/crypto/data-keys.ts';
+import { checkDataKeys } from './platform/crypto/key-checks.ts';
 import { createSealer } from './platform/crypto/sealing.ts';
 import { cryptoSuite } from './platform/crypto/suite.ts';
 import { storeIdKeyOf } from './platform/crypto/store-id-key.ts';
@@ -131,6 +132,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     await restoreStoredDataKeys();
     return readStoredDataKeys(store);
   } : undefined);
+  // A wrong but well-formed data key, or a ring missing a key the store's records name, stops here.
+  await checkDataKeys({ store, sealer, keyIds: dataKeys.map((key) => key.id) });
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
   // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).

@@ -2,7 +2,8 @@
  * oidc-provider's `findAccount`: the identity of an account (at the level the login behind the
  * token reached), with the company the token acts for, shaped by release for the asking client.
  */
-import type { Account, AccountClaims, ClaimsParameterMember, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type Account, type AccountClaims, type ClaimsParameterMember, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import { RecordUnsealableError } from '../platform/crypto/sealing.ts';
 import { atAchievedLevel, type CanonicalIdentity } from '../identity/model.ts';
 import type { LegalPersons } from '../legal-person/index.ts';
 import type { ClaimsRelease } from '../release/oidc.ts';
@@ -37,10 +38,26 @@ function sessionBound(ctx: KoaContextWithOIDC, accountId: string): boolean {
   return typeof token.scope === 'string' && !token.scope.split(' ').includes('offline_access');
 }
 
+/**
+ * An identity record that does not open (records.ts logs its key id) is never a 500: a client
+ * using a token gets the standard OAuth error and signs the person in again; the interaction's
+ * routes show the `record_unsealable` page (its catalogue status).
+ */
+async function loadOrRefuse(ctx: KoaContextWithOIDC, load: () => Promise<CanonicalIdentity | undefined>): Promise<CanonicalIdentity | undefined> {
+  try {
+    return await load();
+  } catch (error) {
+    if (!(error instanceof RecordUnsealableError)) throw error;
+    if (ctx.oidc.route === 'userinfo') throw new errors.InvalidToken('the identity behind this token can no longer be read');
+    if (ctx.oidc.route === 'token') throw new errors.InvalidGrant('the identity behind this grant can no longer be read');
+    throw error;
+  }
+}
+
 /** oidc-provider's `findAccount`: resolves the identity and shapes claims for the asking client. */
 export function createFindAccount({ accounts, release, legalPersons, releases }: FindAccountOptions): FindAccount {
   return async (ctx: KoaContextWithOIDC, accountId: string): Promise<Account | undefined> => {
-    const stored = accounts.loadRecent && sessionBound(ctx, accountId) ? await accounts.loadRecent(accountId) : await accounts.load(accountId);
+    const stored = await loadOrRefuse(ctx, () => (accounts.loadRecent && sessionBound(ctx, accountId) ? accounts.loadRecent(accountId) : accounts.load(accountId)));
     if (!stored) return undefined;
     const identity = atAchievedLevel(stored, achievedAcrOf(ctx));
     const acting = await legalPersons?.actingFor(ctx);

@@ -1,16 +1,24 @@
 /**
  * The dashboard's pages, rendered on the server: sign-in, the dashboard itself (charts drawn by the
  * page script from counts.json), and the answer to an action or a refusal. zh-CN first, English
- * beside it; every value goes through `escapeHtml`; no inline script or style (the policy forbids them).
+ * beside it, from the broker's message catalogue (`dashboard.*` in broker/platform/i18n); every value
+ * goes through `escapeHtml`; no inline script or style (the policy forbids them).
  */
 import { escapeHtml } from '../platform/pages/layout.ts';
 import type { OperatorActor } from '../members/actors.ts';
 import type { AuditEntry } from '../members/types.ts';
 import type { DashboardAssets } from './assets.ts';
-import { dashboardText, type DashboardTextKey } from './text.ts';
+import { t, type Locale, type MessageKey } from '../platform/i18n/index.ts';
+
+/** A dashboard wording: the name after `dashboard.` in the catalogue. */
+export type DashboardTextKey = NameAfterDashboard<MessageKey>;
+type NameAfterDashboard<Key> = Key extends `dashboard.${infer Name}` ? Name : never;
+
+/** One language of a dashboard wording. */
+const say = (key: DashboardTextKey, locale: Locale): string => t(`dashboard.${key}`, {}, locale);
 
 /** Both languages of a wording, zh-CN first. */
-export const both = (key: DashboardTextKey): string => `${escapeHtml(dashboardText[key].zh)}<span class="en" lang="en">${escapeHtml(dashboardText[key].en)}</span>`;
+export const both = (key: DashboardTextKey): string => `${escapeHtml(say(key, 'zh-CN'))}<span class="en" lang="en">${escapeHtml(say(key, 'en'))}</span>`;
 
 export interface DashboardApp {
   readonly client_id: string;
@@ -39,7 +47,7 @@ export interface DashboardView {
 function shell(assets: DashboardAssets, body: string, attributes = ''): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(dashboardText.title.zh)} · ${escapeHtml(dashboardText.title.en)}</title>
+<title>${escapeHtml(say('title', 'zh-CN'))} · ${escapeHtml(say('title', 'en'))}</title>
 <link rel="stylesheet" href="${escapeHtml(assets.style.path)}"></head>
 <body${attributes}><h1>${both('title')}</h1>
 ${body}
@@ -74,9 +82,9 @@ export function dashboardPage(view: DashboardView): string {
   const scope = operator.role === 'province' ? `${both('scopeProvince')} ${escapeHtml(operator.province ?? '')}` : both('scopeFederation');
   const charts = (window: 'hour' | 'day', title: DashboardTextKey) => `<h2>${both(title)} · ${both('logins')}: <output id="${window}-logins">…</output></h2>
 <div class="charts"><div class="chart"><canvas id="${window}-chart"></canvas></div>
-<div class="chart"><canvas id="${window}-reasons" aria-label="${escapeHtml(dashboardText.reasons.en)}"></canvas></div>
-<div class="chart"><canvas id="${window}-provinces" aria-label="${escapeHtml(dashboardText.byProvince.en)}"></canvas></div>
-<div class="chart"><canvas id="${window}-cities" aria-label="${escapeHtml(dashboardText.byCity.en)}"></canvas></div></div>`;
+<div class="chart"><canvas id="${window}-reasons" aria-label="${escapeHtml(say('reasons', 'en'))}"></canvas></div>
+<div class="chart"><canvas id="${window}-provinces" aria-label="${escapeHtml(say('byProvince', 'en'))}"></canvas></div>
+<div class="chart"><canvas id="${window}-cities" aria-label="${escapeHtml(say('byCity', 'en'))}"></canvas></div></div>`;
   const queue = Object.entries(view.queue);
   const audit = view.auditStatus === 'verified' ? 'auditVerified' : view.auditStatus === 'broken' ? 'auditBroken' : 'auditNotChecked';
   const body = `<p id="operator">${both('signedInAs')}: ${escapeHtml(operator.name)} (${scope})</p>

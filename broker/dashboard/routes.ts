@@ -17,9 +17,8 @@ import type { LogoutQueueDepth } from '../platform/metrics/index.ts';
 import { loadDashboardAssets, type Asset } from './assets.ts';
 import type { LoginCounts } from './login-counts.ts';
 import { openApiDocument } from './openapi.ts';
-import { dashboardPage, messagePage, signInPage, type DashboardCity } from './page.ts';
+import { dashboardPage, messagePage, signInPage, type DashboardCity, type DashboardTextKey } from './page.ts';
 import { createDashboardSessions } from './sessions.ts';
-import type { DashboardTextKey } from './text.ts';
 
 export interface DashboardOptions {
   readonly registry: MemberRegistry;

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { createBroker, type Broker } from '../../broker/broker.ts';
+import { cliActor } from '../../broker/members/index.ts';
 import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
@@ -130,6 +131,30 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     assert.ok(count('failure.clientSecretPerClient') >= 80, scrape.split('\n').filter((line) => line.startsWith('tongban_rate_limited_total')).join('\n'));
     // Introspection over its per-client limit: node 1 refused the 7th request.
     assert.ok(count('client.introspection') >= 1);
+  });
+
+  it('the dashboard reads its counts and sessions from the shared store: a login served by node 1 shows on node 2, signed in at node 1', async () => {
+    const { api_key: key } = await federation.broker.registry.addOperator(cliActor(), { name: '长三角一网通办运营', role: 'federation' });
+    const signedIn = await fetch(`${node1}/admin/session`, {
+      method: 'POST', redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ operator_key: key }).toString(),
+    });
+    assert.equal(signedIn.status, 303);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const suzhouSuccesses = async () => {
+      const response = await fetch(`${node2}/admin/dashboard/counts.json?window=hour`, { headers: { cookie } });
+      assert.equal(response.status, 200, 'node 2 knows the session node 1 began');
+      return ((await response.json()) as { cities: Record<string, { success: number }> }).cities['320500']?.success ?? 0;
+    };
+    const before = await suzhouSuccesses();
+    await login(new Browser(), suzhou, 'lisi');
+    let after = before;
+    for (let wait = 0; wait < 40 && after === before; wait += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await suzhouSuccesses();
+    }
+    assert.equal(after, before + 1);
   });
 
   it('wrong operator keys: after 10 the address is refused, on either node', async () => {

@@ -10,7 +10,7 @@ import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { createMemoryStore } from '../../broker/platform/storage/memory.ts';
 import {
   addStoredDataKey, checkCryptoSuite, checkpointSigner, createSealedRecords, createSealer, cryptoSuite, cryptoSuiteNames,
-  isSealed, loadDataKeys, loadStoredCheckpointKey, newCheckpointKey, newDataKeyEntry, parseDataKeys, RecordUnsealableError,
+  isSealed, loadDataKeys, loadStoredCheckpointKey, newCheckpointKey, newDataKeyEntry, parseDataKeys, readStoredDataKeys, RecordUnsealableError, restoreDataKeys,
   sm2UserId, verifyCheckpointSignature, type DataKey,
 } from '../../broker/platform/crypto/index.ts';
 import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
@@ -26,7 +26,8 @@ function assertUnsealable(fn: () => unknown, keyId: string): void {
     assert.ok(error instanceof RecordUnsealableError);
     assert.equal(error.code, 'record_unsealable');
     assert.equal(error.keyId, keyId);
-    assert.equal(error.status, 500);
+    // "Please sign in again": an error page or OAuth error, never a 500 (broker/accounts/find-account.ts).
+    assert.equal(error.status, 401);
     assert.ok(!error.message.includes('张三'));
     return true;
   });
@@ -178,6 +179,30 @@ describe('sealed records', () => {
     await assert.rejects(after.get('identity:plain', 'identity'), RecordUnsealableError);
     assert.equal(await after.delete('identity:a'), true);
     assert.ok(!(await store.members('sealed:index')).includes('identity:a'));
+  });
+
+  it('development, several nodes: a key another node generated is read again; a store that lost the keys gets them back', async () => {
+    const store = createMemoryStore();
+    const logger = createMemoryLogger('error');
+    // Node A started before a store restart; the restarted store is empty and node B generates its own key.
+    const keysOfA = [key('a')];
+    const keysOfB = await loadDataKeys({ mode: 'development', store, logger });
+    const reread = async () => {
+      await restoreDataKeys(store, keysOfA);
+      return readStoredDataKeys(store);
+    };
+    const nodeA = createSealedRecords(store, createSealer('international', keysOfA, reread));
+    const nodeB = createSealedRecords(store, createSealer('international', keysOfB, () => readStoredDataKeys(store)));
+    await nodeB.set('identity:b', identity, 'identity');
+    assert.deepEqual(await nodeA.get('identity:b', 'identity'), identity, 'A learns B\'s key from the store');
+    // A wrote its key back behind B's (B still seals): B opens what A sealed after one more read.
+    assert.deepEqual((await readStoredDataKeys(store))?.map((k) => k.id), [keysOfB[0]!.id, 'a']);
+    assert.equal(await restoreDataKeys(store, keysOfA), false, 'nothing left to write back');
+    await nodeA.set('identity:a', identity, 'identity');
+    assert.deepEqual(await nodeB.get('identity:a', 'identity'), identity);
+    // A key no node holds still fails closed, naming the key id.
+    await createSealedRecords(store, createSealer('international', [key('z')])).set('identity:z', identity, 'identity');
+    await assert.rejects(nodeB.get('identity:z', 'identity'), (error: unknown) => error instanceof RecordUnsealableError && error.keyId === 'z');
   });
 });
 

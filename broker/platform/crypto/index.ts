@@ -3,10 +3,11 @@ export { cryptoSuite, cryptoSuiteNames, dataKeyBytes, type CryptoSuite, type Cry
 export { createSealer, isSealed, RecordUnsealableError, type Sealer } from './sealing.ts';
 export { createSealedRecords, type SealedRecords } from './sealed-records.ts';
 export {
-  addStoredDataKey, checkCryptoSuite, loadDataKeys, newDataKeyEntry, parseDataKeys, type DataKey,
+  addStoredDataKey, checkCryptoSuite, loadDataKeys, newDataKeyEntry, parseDataKeys, readStoredDataKeys, restoreDataKeys, type DataKey,
 } from './data-keys.ts';
 export {
   checkpointSigner, loadCheckpointKeyFile, loadStoredCheckpointKey, newCheckpointKey, sm2UserId, verifyCheckpointSignature,
   type CheckpointKey, type CheckpointSigner,
 } from './checkpoint-keys.ts';
+export { checkDataKeys, keyCheckWriter } from './key-checks.ts';
 export { storeIdKeyOf } from './store-id-key.ts';

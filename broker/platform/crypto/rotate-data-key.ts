@@ -8,6 +8,7 @@ import type { TongbanConfig } from '../../../config/defaults.ts';
 import { createLogger } from '../log.ts';
 import type { Store } from '../storage/types.ts';
 import { addStoredDataKey, checkCryptoSuite, loadDataKeys } from './data-keys.ts';
+import { checkDataKeys } from './key-checks.ts';
 import { createSealedRecords } from './sealed-records.ts';
 import { createSealer } from './sealing.ts';
 
@@ -28,6 +29,8 @@ export async function rotateDataKey(config: Pick<TongbanConfig, 'mode' | 'keys' 
     ? await loadDataKeys({ mode: config.mode, configured, store, logger })
     : await loadDataKeys({ mode: config.mode, store, logger }).then(() => addStoredDataKey(store));
   const sealer = createSealer(suite, keys);
+  // A wrong key, or one missing that records still stand under, would strand records: refuse first.
+  await checkDataKeys({ store, sealer, keyIds: keys.map((key) => key.id) });
   const counts = await createSealedRecords(store, sealer).reseal();
   return { keyId: sealer.sealingKeyId, added: !configured?.length, ...counts };
 }

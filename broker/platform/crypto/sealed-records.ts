@@ -9,6 +9,7 @@
  * const identity = await sealed.get<Identity>('identity:abc', 'identity');
  */
 import type { Store } from '../storage/types.ts';
+import { keyCheckWriter } from './key-checks.ts';
 import { isSealed, type Sealer } from './sealing.ts';
 
 interface SealedRecord {
@@ -34,7 +35,10 @@ function isSealedRecord(value: unknown): value is SealedRecord {
 }
 
 export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords {
+  // The first record sealed under a key writes that key's check record (key-checks.ts).
+  const writeKeyCheck = keyCheckWriter(store, sealer);
   const write = async (key: string, value: unknown, context: string, ttlMs: number | undefined) => {
+    await writeKeyCheck();
     const record: SealedRecord = { sealed: sealer.seal(value, context), context, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs };
     await store.addToSet(indexKey, key, ttlMs);
     await store.set(key, record, ttlMs);

@@ -1,3 +1,8 @@
+/**
+ * The one body reader of the routes outside oidc-provider (the pages' forms, the admin API, legacy
+ * calls, back-channel logout tokens, client registration): a body is read only up to a limit, so an
+ * oversized or endless body costs no memory and never reaches a route's own parsing.
+ */
 import type { Context } from 'koa';
 import { tongbanError } from '../errors.ts';
 
