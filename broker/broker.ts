@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
-import { checkCryptoSuite, loadDataKeys, readStoredDataKeys, restoreDataKeys } from './platform/crypto/data-keys.ts';
+import { checkCryptoSuite, followStoredDataKeys, loadDataKeys } from './platform/crypto/data-keys.ts';
 import { checkDataKeys } from './platform/crypto/key-checks.ts';
 import { createSealer } from './platform/crypto/sealing.ts';
 import { cryptoSuite } from './platform/crypto/suite.ts';
@@ -126,12 +126,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const dataKeys = await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger });
   // Development data keys live in the store: a record sealed under a key another node generated
   // opens after a fresh read, and a store that lost the keys gets this node's back (docs/privacy.md).
-  const storedDataKeys = config.mode === 'development' && !config.keys.dataKeys?.length;
-  const restoreStoredDataKeys = async () => storedDataKeys && (await restoreDataKeys(store, dataKeys));
-  const sealer = createSealer(cryptoSuiteName, dataKeys, storedDataKeys ? async () => {
-    await restoreStoredDataKeys();
-    return readStoredDataKeys(store);
-  } : undefined);
+  const storedDataKeys = followStoredDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, keys: dataKeys });
+  const sealer = createSealer(cryptoSuiteName, dataKeys, storedDataKeys?.reread);
   // A wrong but well-formed data key, or a ring missing a key the store's records name, stops here.
   await checkDataKeys({ store, sealer, keyIds: dataKeys.map((key) => key.id) });
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
@@ -225,7 +221,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     keys: {
       ...keys,
       restore: async (ring) => {
-        await restoreStoredDataKeys();
+        await storedDataKeys?.restore();
         return keys.restore(ring);
       },
     },
@@ -258,7 +254,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   provider.use(router.routes());
   provider.use(router.allowedMethods());
   provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
-  const legacy = createLegacyBridge({ provider, store, sealer, accounts, derive, logger, config, companies: legalPersons, releases });
+  const legacy = createLegacyBridge({ provider, store, sealer, audit, accounts, derive, logger, config, companies: legalPersons, releases });
   provider.use(legacy.routes());
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,

@@ -23,6 +23,7 @@ import { bridgeClientId, createLegacyLogin } from './login.ts';
 import { mountLegacyProtocols } from './provinces.ts';
 import { createLegacyRegistry, type LegacyRegistry } from './registry.ts';
 import type { Sealer } from '../platform/crypto/sealing.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 import { createLegacyRelease } from '../release/legacy.ts';
 import type { ReleaseLog } from '../release/release-log.ts';
 
@@ -35,6 +36,8 @@ export interface LegacyBridgeOptions {
   readonly config: TongbanConfig;
   /** Seals the stored service passwords. */
   readonly sealer: Sealer;
+  /** The broker's audit trail: registrations and removals of systems are admin entries. */
+  readonly audit?: AuditTrail;
   /** Company logins (broker.legalPersons): without it, systems with `legal_person` issue no ticket. */
   readonly companies?: LegacyCompanies;
   /** Who received what: each release to a system is noted like an OIDC one (release/release-log.ts). */
@@ -56,7 +59,7 @@ export interface LegacyBridge {
 export function createLegacyBridge(options: LegacyBridgeOptions): LegacyBridge {
   const { provider, store, accounts, derive, logger, config } = options;
   const now = options.now ?? Date.now;
-  const registry = createLegacyRegistry({ store, sealer: options.sealer, configured: config.legacySystems ?? [], mode: config.mode });
+  const registry = createLegacyRegistry({ store, sealer: options.sealer, ...(options.audit ? { audit: options.audit } : {}), configured: config.legacySystems ?? [], mode: config.mode });
   const credentials = createLegacyCredentials(store, {
     ticketTtlSeconds: config.ttl.legacyTicket,
     tokenTtlSeconds: config.ttl.legacyToken,

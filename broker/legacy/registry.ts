@@ -4,7 +4,8 @@
  * callback and a service password that stays on the server. Systems come from configuration
  * (`legacySystems`, read-only) and from store records written at run time (`register`). A stored
  * system's service password is sealed at rest (its own sealed record, so a data-key rotation
- * re-seals it); the system record itself holds no password.
+ * re-seals it); the system record itself holds no password. Every registration, replacement and
+ * removal is an admin entry of the broker's audit trail (`details.area` "legacy", never a password).
  *
  * @example
  * const registry = createLegacyRegistry({ store, sealer, configured: config.legacySystems ?? [], mode: config.mode });
@@ -18,6 +19,8 @@ import { TongbanError, type ErrorKey } from '../platform/errors.ts';
 import type { Store } from '../platform/storage/types.ts';
 import { createSealedRecords } from '../platform/crypto/sealed-records.ts';
 import type { Sealer } from '../platform/crypto/sealing.ts';
+import { storeAuditTrail } from '../audit/store-trail.ts';
+import type { AuditTrail } from '../audit/trail.ts';
 
 export { legacyServiceCodePattern } from '../../adapters/legacy.ts';
 export { isLegacyProvince, legacyProvinces } from '../../adapters/registry.ts';
@@ -84,13 +87,13 @@ export interface LegacyRegistry {
    * configuration, and an existing one unless `replace` (which is how a system is re-keyed,
    * suspended or moved to a new callback).
    */
-  register(system: ConfiguredLegacySystem, options?: { readonly replace?: boolean }): Promise<LegacySystemView>;
+  register(system: ConfiguredLegacySystem, options?: { readonly replace?: boolean; readonly actor?: string }): Promise<LegacySystemView>;
   /** The full record, password included, for the bridge's own checks. */
   get(province: LegacyProvince, serviceCode: string): Promise<LegacySystem | undefined>;
   /** Every system (of one province, when given), configuration first, without passwords. */
   list(province?: LegacyProvince): Promise<LegacySystemView[]>;
   /** Removes a store-registered system; false when there is none. Configured systems cannot be. */
-  remove(province: LegacyProvince, serviceCode: string): Promise<boolean>;
+  remove(province: LegacyProvince, serviceCode: string, options?: { readonly actor?: string }): Promise<boolean>;
 }
 
 const systemKey = (province: string, serviceCode: string) => `legacy:system:${province}:${serviceCode}`;
@@ -104,10 +107,18 @@ export interface LegacyRegistryOptions {
   readonly mode: Mode;
   /** Seals stored service passwords (broker/platform/crypto). */
   readonly sealer: Sealer;
+  /** The broker's audit trail; without it, the store's own (the same chain: audit/store-trail.ts). */
+  readonly audit?: AuditTrail;
 }
 
-export function createLegacyRegistry({ store, configured, mode, sealer }: LegacyRegistryOptions): LegacyRegistry {
+/** Who changed a system, for the trail: an id such as `operator:<id>` or `cli:<user>`. */
+const defaultActor = 'system:legacy-registry';
+
+export function createLegacyRegistry({ store, configured, mode, sealer, audit }: LegacyRegistryOptions): LegacyRegistry {
   const sealed = createSealedRecords(store, sealer);
+  const trail = audit ?? storeAuditTrail(store);
+  const note = (action: 'legacy.register' | 'legacy.replace' | 'legacy.remove', actor: string | undefined, details: Record<string, unknown>) =>
+    trail.append({ type: 'admin', action, actor: actor ?? defaultActor, details: { area: 'legacy', ...details } });
   const fromConfig = new Map<string, LegacySystem>();
   for (const s of configured) fromConfig.set(`${s.province}:${s.serviceCode}`, normalise(s, 'config'));
 
@@ -131,6 +142,8 @@ export function createLegacyRegistry({ store, configured, mode, sealer }: Legacy
       if (fromConfig.has(key)) throw new LegacyRegistryError(LegacyRegistryCode.configured);
       const record = normalise(system, 'store');
       const { source: _source, servicePassword, ...stored } = record;
+      // A replacement that re-keys a password no longer opening still goes through (and is noted).
+      const before = options.replace ? await get(system.province, system.serviceCode).catch(() => undefined) : undefined;
       if (!options.replace) {
         // Two operators registering the same code at once on different nodes: the claim lets one through.
         const first = await store.claim(`legacy:system-claim:${key}`, 10_000);
@@ -143,6 +156,9 @@ export function createLegacyRegistry({ store, configured, mode, sealer }: Legacy
       await store.addToSet(indexKey, key);
       // From now on the record itself refuses a second registration.
       if (!options.replace) await store.delete(`legacy:system-claim:${key}`);
+      await note(options.replace ? 'legacy.replace' : 'legacy.register', options.actor, {
+        ...(before ? { before: viewOf(before) } : {}), after: viewOf(record), passwordChanged: before ? before.servicePassword !== servicePassword : true,
+      });
       return viewOf(record);
     },
     async list(province) {
@@ -157,13 +173,14 @@ export function createLegacyRegistry({ store, configured, mode, sealer }: Legacy
       ];
       return all.filter((s) => province === undefined || s.province === province).map(viewOf);
     },
-    async remove(province, serviceCode) {
+    async remove(province, serviceCode, options = {}) {
       const key = `${province}:${serviceCode}`;
       if (fromConfig.has(key)) throw new LegacyRegistryError('legacy_system_configured_removal');
       if (!isLegacyProvince(province) || !legacyServiceCodePattern.test(serviceCode)) return false;
       const existed = await store.delete(systemKey(province, serviceCode));
       await sealed.delete(passwordKey(province, serviceCode));
       await store.removeFromSet(indexKey, key);
+      if (existed) await note('legacy.remove', options.actor, { province, serviceCode });
       return existed;
     },
   };

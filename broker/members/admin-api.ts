@@ -59,6 +59,14 @@ function bearer(ctx: Context): string | undefined {
 export function createAdminApi({ service, logger, prefix = routes.admin }: AdminApiOptions): Middleware & { readonly router: Router } {
   const router = new Router({ prefix });
   const op = (ctx: Context) => (ctx as AdminContext).state.operator;
+  /** `POST path`: creates what `make` returns from the JSON body, answered 201. */
+  const create = (path: string, make: (ctx: Context & { params: Record<string, string> }, body: Record<string, unknown>) => Promise<unknown>) => {
+    router.post(path, async (ctx) => {
+      const created = await make(ctx, await readJson(ctx));
+      ctx.status = 201;
+      ctx.body = created;
+    });
+  };
 
   router.get('/me', (ctx) => {
     ctx.body = op(ctx);
@@ -67,27 +75,17 @@ export function createAdminApi({ service, logger, prefix = routes.admin }: Admin
   router.get('/cities', async (ctx) => {
     ctx.body = { cities: await service.listCities(op(ctx)) };
   });
-  router.post('/cities', async (ctx) => {
-    const body = await readJson(ctx);
-    ctx.status = 201;
-    ctx.body = await service.addCity(op(ctx), { code: body.code, name: body.name, registration_scopes: body.registration_scopes });
-  });
+  create('/cities', (ctx, body) => service.addCity(op(ctx), { code: body.code, name: body.name, registration_scopes: body.registration_scopes }));
   router.get('/cities/:code', async (ctx) => {
     ctx.body = await service.showCity(op(ctx), ctx.params.code);
   });
-  router.post('/cities/:code/apps', async (ctx) => {
-    const body = await readJson(ctx);
+  create('/cities/:code/apps', (ctx, body) => {
     if (body.city !== undefined && body.city !== ctx.params.code) {
       throw RegistryError.of([{ field: 'city', code: RegistryErrorCode.invalidRequest, message: 'the city is given by the path' }]);
     }
-    ctx.status = 201;
-    ctx.body = await service.registerApp(op(ctx), { ...body, city: ctx.params.code });
+    return service.registerApp(op(ctx), { ...body, city: ctx.params.code });
   });
-  router.post('/cities/:code/initial-access-tokens', async (ctx) => {
-    const body = await readJson(ctx);
-    ctx.status = 201;
-    ctx.body = await service.issueInitialAccessToken(op(ctx), { city: ctx.params.code, ttl_seconds: body.ttl_seconds });
-  });
+  create('/cities/:code/initial-access-tokens', (ctx, body) => service.issueInitialAccessToken(op(ctx), { city: ctx.params.code, ttl_seconds: body.ttl_seconds }));
 
   router.get('/apps/:clientId', async (ctx) => {
     ctx.body = await service.showApp(op(ctx), ctx.params.clientId);
@@ -112,11 +110,7 @@ export function createAdminApi({ service, logger, prefix = routes.admin }: Admin
   router.get('/operators', async (ctx) => {
     ctx.body = { operators: await service.listOperators(op(ctx)) };
   });
-  router.post('/operators', async (ctx) => {
-    const body = await readJson(ctx);
-    ctx.status = 201;
-    ctx.body = await service.addOperator(op(ctx), { name: body.name, role: body.role, province: body.province });
-  });
+  create('/operators', (ctx, body) => service.addOperator(op(ctx), { name: body.name, role: body.role, province: body.province }));
   router.post('/operators/:id/revoke', async (ctx) => {
     ctx.body = await service.revokeOperator(op(ctx), ctx.params.id);
   });

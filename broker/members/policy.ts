@@ -21,7 +21,7 @@ import { isDivisionCode } from '../identity/identifiers.ts';
 import { isMandateScopeList, requiredMandateScopesProperty } from '../release/legal-person.ts';
 import { checkOutboundUrl, OutboundRefusal } from '../platform/http/outbound.ts';
 import { RegistryErrorCode, type Problem } from './errors.ts';
-import { checkPurposes, type AppPurposes } from './purposes.ts';
+import { checkPurposes } from './purposes.ts';
 import { redirectHostProblem } from './redirect-uris.ts';
 import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
 
@@ -56,24 +56,10 @@ export interface AppInput {
   readonly required_mandate_scopes?: unknown;
 }
 
-/** An app's policy, checked and normalised. */
-export interface AppPolicy {
-  readonly client_id?: string;
-  readonly city: string;
-  readonly name: string;
-  readonly redirect_uris: readonly string[];
-  readonly post_logout_redirect_uris: readonly string[];
-  readonly backchannel_logout_uri?: string;
-  readonly token_endpoint_auth_method: TokenAuthMethod;
-  readonly jwks_uri?: string;
-  readonly jwks?: PublicJwks;
-  readonly grant_types: readonly string[];
-  readonly scope: string;
-  readonly first_party: boolean;
-  readonly purposes?: AppPurposes;
-  readonly sector_identifier_uri?: string;
-  readonly required_mandate_scopes?: readonly string[];
-}
+/** An app's policy, checked and normalised: the settings of a member app (types.ts) it may choose. */
+export type AppPolicy = Pick<MemberApp, 'city' | 'name' | 'redirect_uris' | 'post_logout_redirect_uris' | 'backchannel_logout_uri'
+  | 'token_endpoint_auth_method' | 'jwks_uri' | 'jwks' | 'grant_types' | 'scope' | 'first_party' | 'purposes'
+  | 'sector_identifier_uri' | 'required_mandate_scopes'> & { readonly client_id?: string };
 
 export interface PolicyRules {
   readonly mode: Mode;

@@ -7,24 +7,31 @@
  *   list [--json] [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
  *                     prints the entries (`--json`: one JSON array, for `npm run --silent`)
  *   new-checkpoint-key [--suite international|gm]
- *                     prints a new checkpoint signing key (JSON) for `keys.auditCheckpointKeyFile`
+ *                     prints a new checkpoint signing key (JSON) for `keys.auditCheckpointKeyFile`,
+ *                     and records its fingerprint (never the key) in the trail
  *
  * Options: --trust <public key> (repeatable) pins the checkpoint signer; by default the store's own.
  * Exit status: 0 done (the chain holds), 1 the chain is broken (the first bad entry is named),
  * 2 usage or configuration problem.
  */
 import { parseArgs } from 'node:util';
-import type { TongbanConfig } from '../../config/defaults.ts';
-import { ConfigError } from '../../config/load.ts';
-import { configurationLine, loadProgramConfig } from './configuration.ts';
+import { configurationFor } from './configuration.ts';
 import { auditEntryTypes, openAuditTrail, type AuditEntry, type AuditEntryType } from '../../broker/audit/index.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import { cryptoSuiteNames, newCheckpointKey, type CryptoSuiteName } from '../../broker/platform/crypto/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
+import { checkpointKeyId, recordKeyOperation } from '../../broker/audit/key-operations.ts';
+import { cliActor } from '../../broker/members/actors.ts';
 
 const usage = `usage: npm run audit -- verify [--trust <public key>]
        npm run --silent audit -- list --json [--type admin|release|checkpoint] [--client <id>] [--since <ISO time>]
        npm run --silent audit -- new-checkpoint-key [--suite international|gm] > checkpoint-key.json`;
+
+/** The trail's actor for this terminal: `cli:<user>`, as the member registry's CLI entries. */
+function actor(): string {
+  const who = cliActor();
+  return who.kind === 'cli' ? `cli:${who.user}` : 'cli:unknown';
+}
 
 function line(entry: AuditEntry): string {
   const who = [entry.actor && `by ${entry.actor}`, entry.client && `client ${entry.client}`, entry.subject && `sub ${entry.subject}`].filter(Boolean).join(', ');
@@ -41,17 +48,12 @@ async function main(): Promise<number> {
     },
   });
   const command = positionals[0];
-  if (command === 'new-checkpoint-key') {
-    const suite = values.suite ?? 'international';
-    if (!cryptoSuiteNames.includes(suite as CryptoSuiteName)) {
-      process.stderr.write(`--suite must be one of ${cryptoSuiteNames.join(', ')}\n`);
-      return 2;
-    }
-    // A private key: printed for the operator to put in a file readable by the broker only.
-    process.stdout.write(`${JSON.stringify(await newCheckpointKey(suite as CryptoSuiteName))}\n`);
-    return 0;
+  const suite = values.suite ?? 'international';
+  if (command === 'new-checkpoint-key' && !cryptoSuiteNames.includes(suite as CryptoSuiteName)) {
+    process.stderr.write(`--suite must be one of ${cryptoSuiteNames.join(', ')}\n`);
+    return 2;
   }
-  if (values.help || (command !== 'verify' && command !== 'list')) {
+  if (values.help || (command !== 'verify' && command !== 'list' && command !== 'new-checkpoint-key')) {
     (values.help ? process.stdout : process.stderr).write(`${usage}\n`);
     return values.help ? 0 : 2;
   }
@@ -64,22 +66,20 @@ async function main(): Promise<number> {
     process.stderr.write('--since must be a time such as 2026-01-31 or 2026-01-31T08:00:00Z\n');
     return 2;
   }
-  let config: TongbanConfig;
-  try {
-    const loaded = loadProgramConfig(process.env, 'cli');
-    config = loaded.config;
-    process.stderr.write(configurationLine('audit', config, loaded.source));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configurationFor('cli', 'audit');
+  if (!config) return 2;
   let store: Store | undefined;
   try {
     store = await createStore(config.store, { namespace: config.storeNamespace });
     const { trail, signerPublicKey } = await openAuditTrail(config, store);
+    if (command === 'new-checkpoint-key') {
+      const key = await newCheckpointKey(suite as CryptoSuiteName);
+      // The trail names the new key by its fingerprint only, before the key leaves this process.
+      await recordKeyOperation(trail, 'key.checkpoint.new', actor(), { checkpointKey: checkpointKeyId(key), suite: key.suite });
+      // A private key: printed for the operator to put in a file readable by the broker only.
+      process.stdout.write(`${JSON.stringify(key)}\n`);
+      return 0;
+    }
     if (command === 'verify') {
       const verdict = await trail.verify({ trustedSigners: values.trust?.length ? values.trust : [signerPublicKey] });
       if (verdict.ok) {

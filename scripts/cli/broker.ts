@@ -4,23 +4,12 @@
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then exit.
  */
 import { createBroker } from '../../broker/broker.ts';
-import { ConfigError } from '../../config/load.ts';
 import { developmentBanner } from './banner.ts';
-import { configurationLine, loadProgramConfig } from './configuration.ts';
+import { configurationFor } from './configuration.ts';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    const loaded = loadProgramConfig(process.env, 'broker');
-    config = loaded.config;
-    process.stderr.write(configurationLine('broker', config, loaded.source));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configurationFor('broker', 'broker');
+  if (!config) process.exit(2);
   const banner = developmentBanner(config);
   if (banner) process.stderr.write(banner);
   const broker = await createBroker(config);

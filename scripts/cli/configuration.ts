@@ -12,7 +12,7 @@
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TongbanConfig } from '../../config/defaults.ts';
-import { loadConfig, type LoadOptions } from '../../config/load.ts';
+import { ConfigError, loadConfig, type LoadOptions } from '../../config/load.ts';
 
 /** The configuration `npm start` runs with (development mode, its demo clients). */
 export const demoConfigFile = fileURLToPath(new URL('../../config/demo.json', import.meta.url));
@@ -60,4 +60,20 @@ export function configurationLine(program: string, config: TongbanConfig, source
   const near = source.file === undefined ? undefined : relative(process.cwd(), source.file);
   const file = source.file === undefined ? 'no config file' : `config ${near && !near.startsWith('..') ? near : source.file}`;
   return `${program}: ${file} (${source.reason}); store ${storeText(config.store)}, namespace ${config.storeNamespace}\n`;
+}
+
+/**
+ * A program's configuration by that rule, its line written to stderr; undefined after writing the
+ * problems of an invalid configuration there (the program then exits with 2).
+ */
+export function configurationFor(program: Program, name: string, env: Env = process.env): TongbanConfig | undefined {
+  try {
+    const { config, source } = loadProgramConfig(env, program);
+    process.stderr.write(configurationLine(name, config, source));
+    return config;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return undefined;
+  }
 }

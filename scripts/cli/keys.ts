@@ -12,18 +12,30 @@
  *   rotate-data-key      seal personal data under a new data key: development adds one to the
  *                        store; production uses the first of keys.dataKeys. Re-seals every record.
  *
+ * Every change is an admin entry of the audit trail (key ids only, broker/audit/key-operations.ts).
  * Options: --json prints the ring's public description as JSON.
  * Exit status: 0 done, 1 refused (the message says why), 2 configuration problem.
  */
 import { parseArgs } from 'node:util';
-import type { TongbanConfig } from '../../config/defaults.ts';
-import { ConfigError } from '../../config/load.ts';
-import { configurationLine, loadProgramConfig } from './configuration.ts';
+import { configurationFor } from './configuration.ts';
 import { describeRing, KeyRotationRefused, keysUsage, runKeysCommand, type KeyRing, type RotationPolicy } from '../../broker/oidc/key-ring.ts';
 import { keyRingSourceOf, rotationPolicyOf } from '../../broker/oidc/keys.ts';
 import { rotateDataKey } from '../../broker/platform/crypto/rotate-data-key.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
+import { openAuditTrail } from '../../broker/audit/open.ts';
+import { recordKeyOperation, signingRingIds, type KeyOperation } from '../../broker/audit/key-operations.ts';
+import { cliActor } from '../../broker/members/actors.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
+
+const signingOperations: Readonly<Record<string, KeyOperation>> = {
+  rotate: 'key.signing.rotate', promote: 'key.signing.promote', retire: 'key.signing.retire',
+};
+
+/** The trail's actor for this terminal: `cli:<user>`, as the member registry's CLI entries. */
+function actor(): string {
+  const who = cliActor();
+  return who.kind === 'cli' ? `cli:${who.user}` : 'cli:unknown';
+}
 
 function printRing(ring: KeyRing, policy: RotationPolicy, json: boolean): void {
   const view = describeRing(ring, policy);
@@ -49,30 +61,29 @@ async function main(): Promise<number> {
     process.stdout.write(`${keysUsage}\n`);
     return command || values.help ? 0 : 2;
   }
-  let config: TongbanConfig;
-  try {
-    const loaded = loadProgramConfig(process.env, 'cli');
-    config = loaded.config;
-    process.stderr.write(configurationLine('keys', config, loaded.source));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configurationFor('cli', 'keys');
+  if (!config) return 2;
   let store: Store | undefined;
   try {
     // The store also when the ring is in a file: the resource servers' token lifetimes bound retirement.
     store = await createStore(config.store, { namespace: config.storeNamespace });
     if (command === 'rotate-data-key') {
       const done = await rotateDataKey(config, store);
+      const { trail } = await openAuditTrail(config, store);
+      await recordKeyOperation(trail, 'key.data.rotate', actor(), {
+        dataKey: done.keyId, added: done.added, resealed: done.resealed, current: done.current, gone: done.gone,
+      });
       process.stdout.write(`${done.added ? 'added data key' : 'sealing with data key'} ${done.keyId}; re-sealed ${done.resealed} records (${done.current} already current, ${done.gone} expired)\n`);
       return 0;
     }
     const source = keyRingSourceOf(config, store);
     const policy = await rotationPolicyOf(config, store);
     const result = await runKeysCommand(command, source, policy, { force: values.force ?? false, ...(values.id ? { id: values.id } : {}) });
+    const operation = signingOperations[command];
+    if (operation) {
+      const { trail } = await openAuditTrail(config, store);
+      await recordKeyOperation(trail, operation, actor(), { ring: signingRingIds(result.ring) });
+    }
     if (result.message) process.stderr.write(`${result.message}\n`);
     printRing(result.ring, policy, values.json ?? false);
     return 0;

@@ -11,6 +11,7 @@ import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
 import { randomBytes } from 'node:crypto';
 import { createSealer } from '../../broker/platform/crypto/index.ts';
+import { storeAuditTrail } from '../../broker/audit/index.ts';
 
 /** Stored service passwords are sealed under a data key (a fresh one here). */
 const sealer = createSealer('international', [{ id: 'lg1', secret: randomBytes(32) }]);
@@ -103,6 +104,24 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
       const otherKeys = createLegacyRegistry({ store, sealer: createSealer('international', [{ id: 'lg2', secret: randomBytes(32) }]), configured: [], mode: 'production' });
       await assert.rejects(otherKeys.get('jiangsu', 'sz-sealed'), (e: Error & { code?: string }) => e.code === 'record_unsealable');
       await registry.remove('jiangsu', 'sz-sealed');
+    });
+
+    it('writes registration, replacement and removal into the audit trail, with no password', async () => {
+      const trail = storeAuditTrail(store);
+      const registry = createLegacyRegistry({ store, sealer, configured: [], mode: 'production', audit: trail });
+      const from = (await trail.read()).length;
+      await registry.register({ ...suzhou, serviceCode: 'sz-audit' }, { actor: 'operator:op-js' });
+      await registry.register({ ...suzhou, serviceCode: 'sz-audit', servicePassword: 'sz-gjj-app-secret-2028-new', suspended: true }, { replace: true, actor: 'operator:op-js' });
+      assert.equal(await registry.remove('jiangsu', 'sz-audit', { actor: 'cli:ops' }), true);
+      assert.equal(await registry.remove('jiangsu', 'sz-audit'), false, 'nothing removed, nothing noted');
+      const entries = (await trail.list({ type: 'admin' })).filter((e) => e.seq >= from && e.details?.area === 'legacy');
+      assert.deepEqual(entries.map((e) => [e.action, e.actor]), [['legacy.register', 'operator:op-js'], ['legacy.replace', 'operator:op-js'], ['legacy.remove', 'cli:ops']]);
+      assert.equal((entries[1]!.details?.after as { suspended?: boolean }).suspended, true);
+      assert.equal(entries[1]!.details?.passwordChanged, true);
+      assert.deepEqual(entries[2]!.details, { area: 'legacy', province: 'jiangsu', serviceCode: 'sz-audit' });
+      const written = JSON.stringify(entries);
+      assert.ok(!written.includes(suzhou.servicePassword) && !written.includes('sz-gjj-app-secret-2028-new') && !written.includes('servicePassword'), 'no password');
+      assert.equal((await trail.verify()).ok, true);
     });
 
     it('refuses an invalid description with every problem named', async () => {

@@ -20,6 +20,8 @@ import { Browser } from '../support/browser.ts';
 import { login } from '../support/federation.ts';
 import { eventually, newNamespace, portal, redisUrl, startNodeFederation, deleteNamespace, type NodeFederation } from '../support/nodes.ts';
 import { runScript } from '../../scripts/dev/processes.ts';
+import { openAuditTrail } from '../../broker/audit/index.ts';
+import { createStore } from '../../broker/platform/storage/index.ts';
 
 const policy: RotationPolicy = { publishDelayMs: 10_000, maxTokenLifetimeMs: 60_000 };
 
@@ -143,6 +145,17 @@ describe('key rotation across two running nodes (store key ring, Redis)', functi
       return result.code === 0 ? result : undefined;
     }, 15_000, 'retirement', 1000);
     assert.match(retired.stderr, /retired/);
+    // Each change of the ring is an admin entry of the audit trail, naming generations and kids only.
+    const store = await createStore(redisUrl, { namespace: federation.namespace });
+    try {
+      const { trail } = await openAuditTrail({}, store);
+      const changes = (await trail.list({ type: 'admin' })).filter((e) => e.details?.area === 'keys');
+      assert.deepEqual(changes.map((e) => e.action), ['key.signing.rotate', 'key.signing.promote', 'key.signing.retire']);
+      assert.ok(changes[0]!.details && JSON.stringify(changes[0]!.details).includes(newKid), 'the new kid named');
+      assert.ok(changes.every((e) => e.actor?.startsWith('cli:') && !/"(d|p|q|dp|dq|qi|k)":/.test(JSON.stringify(e.details))), 'no key material');
+    } finally {
+      await store.close();
+    }
     await eventually(async () => (await Promise.all(nodes.map((n) => publicKids(n.url)))).every((kids) => !kids.includes(oldKid) && kids.includes(newKid)), 10_000, 'the old key withdrawn by every node');
     for (const node of nodes) await verifiesAt(node.url, after[1]!.id_token!, issuer);
     await assert.rejects(verifiesAt(nodes[0]!.url, before.id_token!, issuer), /no applicable key|matching key/i);

@@ -97,6 +97,28 @@ export async function restoreDataKeys(store: Store, keys: readonly DataKey[]): P
   return true;
 }
 
+/**
+ * Development (keys in the store, none configured): how a node follows the store's data keys.
+ * `reread` first writes back what the store lost, then reads the set (for `createSealer`);
+ * `restore` writes back only. Production: undefined, the configured keys are all there is.
+ */
+export function followStoredDataKeys(options: {
+  readonly mode: 'development' | 'production';
+  readonly configured?: readonly string[] | undefined;
+  readonly store: Store;
+  readonly keys: readonly DataKey[];
+}): { reread(): Promise<DataKey[] | undefined>; restore(): Promise<boolean> } | undefined {
+  const { store, keys } = options;
+  if (options.mode !== 'development' || options.configured?.length) return undefined;
+  return {
+    async reread() {
+      await restoreDataKeys(store, keys);
+      return readStoredDataKeys(store);
+    },
+    restore: () => restoreDataKeys(store, keys),
+  };
+}
+
 /** Development: adds a new key in front of the store's keys; returns the ring, newest first. */
 export async function addStoredDataKey(store: Store): Promise<DataKey[]> {
   const stored = await store.get<StoredDataKeys>(dataKeysRecord);

@@ -3,7 +3,7 @@ export { cryptoSuite, cryptoSuiteNames, dataKeyBytes, type CryptoSuite, type Cry
 export { createSealer, isSealed, RecordUnsealableError, type Sealer } from './sealing.ts';
 export { createSealedRecords, type SealedRecords } from './sealed-records.ts';
 export {
-  addStoredDataKey, checkCryptoSuite, loadDataKeys, newDataKeyEntry, parseDataKeys, readStoredDataKeys, restoreDataKeys, type DataKey,
+  addStoredDataKey, checkCryptoSuite, loadDataKeys, newDataKeyEntry, parseDataKeys, followStoredDataKeys, readStoredDataKeys, restoreDataKeys, type DataKey,
 } from './data-keys.ts';
 export {
   checkpointSigner, loadCheckpointKeyFile, loadStoredCheckpointKey, newCheckpointKey, sm2UserId, verifyCheckpointSignature,

@@ -4,9 +4,8 @@
  * named — instead of a dump of raw token fields. Protocol plumbing (nonce, hashes, iss/aud/exp) is
  * left out: it is checked, not shown.
  */
+import { wordingIn, type Wording as Words } from '../wording.ts';
 import type { DemoLanguage } from './messages.ts';
-
-type Words = { readonly zh: string; readonly en: string };
 
 /** Checked by the portal, meaningless to the person. */
 const plumbing = new Set(['iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'at_hash', 'c_hash', 's_hash', 'azp', 'jti']);
@@ -80,7 +79,7 @@ const dialects: Record<string, Words> = {
 
 export function dialectOf(city: string | undefined, language: DemoLanguage): string | undefined {
   const words = city ? dialects[city.slice(0, 2)] : undefined;
-  return words ? (language === 'en' ? words.en : words.zh) : undefined;
+  return words ? wordingIn(words, language) : undefined;
 }
 
 export interface ClaimRow {
@@ -99,7 +98,7 @@ function localTime(epochSeconds: number, language: DemoLanguage): string {
 }
 
 function meaningOf(name: string, value: unknown, language: DemoLanguage): string | undefined {
-  const pick = (w: Words | undefined) => (w ? (language === 'en' ? w.en : w.zh) : undefined);
+  const pick = (w: Words | undefined) => (w ? wordingIn(w, language) : undefined);
   if (name === 'acr') return pick(levels[String(value)]);
   if (name === 'amr' && Array.isArray(value)) return value.map((m) => pick(methods[String(m)]) ?? String(m)).join(language === 'en' ? ', ' : '、');
   if (name === 'gender') return pick(genders[String(value)]);
@@ -116,7 +115,7 @@ export function claimRows(idToken: Record<string, unknown>, userinfo: Record<str
       const meaning = meaningOf(name, value, language);
       rows.set(name, {
         name,
-        label: words ? (language === 'en' ? words.en : words.zh) : name,
+        label: words ? wordingIn(words, language) : name,
         value: times.has(name) && typeof value === 'number' ? localTime(value, language)
           : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(', ')
             : typeof value === 'object' ? JSON.stringify(value) : String(value),

@@ -4,6 +4,7 @@
  * `Accept-Language`, then Chinese. One language per page; the portal passes it on as `ui_locales`.
  */
 import type { Context } from 'koa';
+import { wordingIn, type Wording } from '../wording.ts';
 
 export type DemoLanguage = 'zh-CN' | 'en';
 
@@ -50,14 +51,13 @@ export const demoMessages = {
   cancelled: { zh: '没有任何信息交给本门户。需要时可以随时重新登录。', en: 'Nothing was passed to this portal. You can sign in again whenever you like.' },
   loginFailed: { zh: '登录未能完成：{reason}。请重新登录；如果一再出现，请联系门户客服并提供参考号 {ref}。', en: 'The sign-in could not finish: {reason}. Please sign in again; if it keeps happening, contact the portal\'s help desk with reference {ref}.' },
   brokerUnreachable: { zh: '暂时无法连接通办。请稍后再试。', en: 'tongban cannot be reached right now. Please try again later.' },
-} as const satisfies Record<string, { readonly zh: string; readonly en: string }>;
+} as const satisfies Record<string, Wording>;
 
 export type DemoMessageKey = keyof typeof demoMessages;
 
+/** A message in `language`; a `{name}` without a value reads as nothing. */
 export function translate(language: DemoLanguage, key: DemoMessageKey, params: Readonly<Record<string, unknown>> = {}): string {
-  const entry = demoMessages[key];
-  const text: string = language === 'en' ? entry.en : entry.zh;
-  return text.replaceAll(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));
+  return wordingIn(demoMessages[key], language, params, '');
 }
 
 /** The request's language; `?lang=` also sets the cookie. */

@@ -11,6 +11,8 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { routes } from '../../../config/defaults.ts';
+import { readFormBody } from '../form-body.ts';
+import { brokerDiscovery, cookieSessions } from '../relying-party.ts';
 import { createLogoutTokenCheck, type CheckLogoutToken } from './backchannel-logout.ts';
 import { claimRows, dialectOf } from './claims.ts';
 import { deadEndPage, demoPage, escapeHtml } from './layout.ts';
@@ -72,33 +74,14 @@ export interface DemoPortal {
 const companyScope = 'legal_person';
 
 export function createDemoPortal(options: DemoPortalOptions): DemoPortal {
-  const sessions = new Map<string, PortalSession>();
-  const cookieName = options.cookieName ?? 'demo_portal_sid';
+  const sessions = cookieSessions<PortalSession>(options.cookieName ?? 'demo_portal_sid');
   const redirectUri = new URL('/callback', options.baseUrl).href;
   const accountUrl = new URL(routes.account, options.brokerIssuer).href;
   const scopes = (options.scope ?? 'openid profile phone').split(' ').filter(Boolean);
   const companyLogin = scopes.includes(companyScope);
   const personalScopes = scopes.filter((s) => s !== companyScope);
-  let configuration: Promise<oidc.Configuration> | undefined;
-  const discover = () => {
-    configuration ??= oidc.discovery(new URL(options.brokerIssuer), options.clientId, { redirect_uris: [redirectUri] },
-      oidc.ClientSecretBasic(options.clientSecret),
-      new URL(options.brokerIssuer).protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined)
-      .catch((error: unknown) => {
-        configuration = undefined;
-        throw error;
-      });
-    return configuration;
-  };
-  const sessionOf = (ctx: Koa.Context): PortalSession => {
-    let sid = ctx.cookies.get(cookieName);
-    if (!sid || !sessions.has(sid)) {
-      sid = randomBytes(16).toString('base64url');
-      sessions.set(sid, {});
-      ctx.cookies.set(cookieName, sid, { httpOnly: true, sameSite: 'lax' });
-    }
-    return sessions.get(sid)!;
-  };
+  const discover = brokerDiscovery({ brokerIssuer: options.brokerIssuer, clientId: options.clientId, clientSecret: options.clientSecret, redirectUri });
+  const sessionOf = (ctx: Koa.Context): PortalSession => sessions.of(ctx);
   const render = (ctx: Koa.Context, language: DemoLanguage, title: string, body: string) => {
     ctx.type = 'html';
     ctx.set('cache-control', 'no-store');
@@ -270,19 +253,12 @@ ${links ? `<div class="card"><h2>${escapeHtml(translate(language, 'otherPortals'
   let checkLogoutToken: CheckLogoutToken | undefined;
   router.post('/backchannel-logout', async (ctx) => {
     ctx.set('cache-control', 'no-store');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > 16 * 1024) ctx.throw(413);
-      chunks.push(chunk);
-    }
-    const token = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('logout_token') ?? '';
+    const token = (await readFormBody(ctx)).get('logout_token') ?? '';
     try {
       const metadata = (await discover()).serverMetadata();
       checkLogoutToken ??= createLogoutTokenCheck({ issuer: metadata.issuer, clientId: options.clientId, jwksUri: metadata.jwks_uri! });
       const { sub, sid } = await checkLogoutToken(token);
-      for (const session of sessions.values()) {
+      for (const session of sessions.all.values()) {
         if (sid ? session.claims?.sid === sid : session.claims?.sub === sub) {
           session.claims = undefined;
           session.userinfo = undefined;

@@ -4,8 +4,9 @@
  */
 import { escapeHtml } from './layout.ts';
 import { translate, type DemoLanguage } from './messages.ts';
+import { wordingIn, type Wording } from '../wording.ts';
 
-const fields: Record<string, { readonly zh: string; readonly en: string }> = {
+const fields: Record<string, Wording> = {
   service: { zh: '办理机构', en: 'office' },
   city: { zh: '行政区划代码', en: 'division code' },
   holder: { zh: '上海用户标识', en: 'Shanghai subject' },
@@ -31,7 +32,7 @@ export function serviceAnswerTable(body: string, language: DemoLanguage): string
   const answer = parsed as Record<string, unknown>;
   if (typeof answer.error === 'string') return `<p class="bad">${escapeHtml(translate(language, 'serviceFailed', { code: answer.error }))}</p>`;
   const rows = Object.entries(answer).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => {
-    const label = fields[k] ? (language === 'en' ? fields[k].en : fields[k].zh) : k;
+    const label = fields[k] ? wordingIn(fields[k], language) : k;
     const value = money.has(k) && typeof v === 'number'
       ? v.toLocaleString(language === 'en' ? 'en-GB' : 'zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })
       : typeof v === 'object' ? JSON.stringify(v) : String(v);

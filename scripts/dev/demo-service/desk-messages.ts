@@ -3,6 +3,7 @@
  * scripts/dev/demo-portal/messages.ts, holds the shared ones and the language choice).
  */
 import type { DemoLanguage } from '../demo-portal/messages.ts';
+import { wordingIn, type Wording } from '../wording.ts';
 
 export const deskMessages = {
   site: { zh: '上海市住房公积金管理中心（演示）', en: 'Shanghai Housing Provident Fund Centre (demo)' },
@@ -36,10 +37,10 @@ export const deskMessages = {
   tampered: { zh: '登录回传的校验值与本中心发出的不一致，为安全起见没有接受。', en: 'The sign-in came back with a check value this centre did not send; it was not accepted.' },
   cancelled: { zh: '您已取消登录或没有同意调取证照，没有任何信息交给本中心。', en: 'You cancelled or did not allow the licences; nothing was passed to this centre.' },
   failed: { zh: '登录未能完成，请重新开始。', en: 'The sign-in could not finish; please start again.' },
-} as const satisfies Record<string, { readonly zh: string; readonly en: string }>;
+} as const satisfies Record<string, Wording>;
 
 export type DeskKey = keyof typeof deskMessages;
 
 export function deskText(language: DemoLanguage, key: DeskKey): string {
-  return language === 'en' ? deskMessages[key].en : deskMessages[key].zh;
+  return wordingIn(deskMessages[key], language);
 }

@@ -6,11 +6,11 @@
  * verified — and what the person therefore did not have to photograph and upload. Nothing is kept
  * beyond the person's session in this process's memory.
  */
-import { randomBytes } from 'node:crypto';
 import type Koa from 'koa';
 import type Router from '@koa/router';
 import * as oidc from 'openid-client';
 import { routes } from '../../../config/defaults.ts';
+import { brokerDiscovery, cookieSessions } from '../relying-party.ts';
 import { createLicenceVerifier, isLicenceError, type VerifiedLicence } from '../../../broker/verify/index.ts';
 import { deadEndPage, demoPage, escapeHtml } from '../demo-portal/layout.ts';
 import { demoLanguage, type DemoLanguage } from '../demo-portal/messages.ts';
@@ -51,30 +51,11 @@ export function maskNumber(value: string): string {
 }
 
 export function mountLicenceDesk(router: Router, options: LicenceDeskOptions): void {
-  const sessions = new Map<string, DeskSession>();
-  const cookieName = 'demo_fund_desk_sid';
+  const sessions = cookieSessions<DeskSession>('demo_fund_desk_sid');
   const redirectUri = new URL('/callback', options.baseUrl).href;
   const verifier = createLicenceVerifier({ library: options.licenceLibrary });
-  let configuration: Promise<oidc.Configuration> | undefined;
-  const discover = () => {
-    configuration ??= oidc.discovery(new URL(options.brokerIssuer), options.clientId, { redirect_uris: [redirectUri] },
-      oidc.ClientSecretBasic(options.clientSecret),
-      new URL(options.brokerIssuer).protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined)
-      .catch((error: unknown) => {
-        configuration = undefined;
-        throw error;
-      });
-    return configuration;
-  };
-  const sessionOf = (ctx: Koa.Context): DeskSession => {
-    let sid = ctx.cookies.get(cookieName);
-    if (!sid || !sessions.has(sid)) {
-      sid = randomBytes(16).toString('base64url');
-      sessions.set(sid, {});
-      ctx.cookies.set(cookieName, sid, { httpOnly: true, sameSite: 'lax' });
-    }
-    return sessions.get(sid)!;
-  };
+  const discover = brokerDiscovery({ brokerIssuer: options.brokerIssuer, clientId: options.clientId, clientSecret: options.clientSecret, redirectUri });
+  const sessionOf = (ctx: Koa.Context): DeskSession => sessions.of(ctx);
   const t = (language: DemoLanguage, key: DeskKey) => escapeHtml(deskText(language, key));
   const site = (language: DemoLanguage) => deskText(language, 'site');
   const deadEnd = (ctx: Koa.Context, language: DemoLanguage, message: DeskKey) => {

@@ -13,6 +13,7 @@ import { lastLoginOf, rememberLogin, say, simulatorPreferences, viewOf, type Log
 import { errorPage, facePage, loginPage, type WayOn } from './pages.ts';
 import { fullGrant } from './provider-config.ts';
 import { prunePending, type SimulatorState } from './state.ts';
+import { readFormBody } from '../form-body.ts';
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -24,14 +25,7 @@ function passwordMatches(given: string): boolean {
 
 async function readForm(ctx: Koa.Context): Promise<URLSearchParams> {
   if (!ctx.is('application/x-www-form-urlencoded')) return new URLSearchParams();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 16 * 1024) ctx.throw(413);
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return readFormBody(ctx);
 }
 
 export function interactionRoutes(p: Provider, sim: SimulatorState): Koa.Middleware {

@@ -7,6 +7,7 @@
  * language of the last login in this browser (a session cookie).
  */
 import type Koa from 'koa';
+import { wordingIn, type Wording } from '../wording.ts';
 
 export type SimulatorLocale = 'zh-CN' | 'en';
 export interface SimulatorView {
@@ -48,14 +49,13 @@ export const simulatorMessages = {
   noFaceText: { zh: '本次登录没有待完成的人脸识别，请回到原来的网站或应用重新登录。', en: 'No face check is pending for this sign-in. Please start again from the website or app you came from.' },
   requestErrorTitle: { zh: '请求出错', en: 'The request could not be processed' },
   requestErrorText: { zh: '请回到原来的网站或应用重新开始。', en: 'Please start again from the website or app you came from.' },
-} as const satisfies Record<string, { readonly zh: string; readonly en: string }>;
+} as const satisfies Record<string, Wording>;
 
 export type SimulatorMessageKey = keyof typeof simulatorMessages;
 
 /** A message in the view's language, `{name}` placeholders filled (the caller escapes for HTML). */
 export function say(view: SimulatorView, key: SimulatorMessageKey, params: Readonly<Record<string, string>> = {}): string {
-  const text = simulatorMessages[key];
-  return (view.locale === 'en' ? text.en : text.zh).replace(/\{(\w+)\}/g, (whole, name: string) => params[name] ?? whole);
+  return wordingIn(simulatorMessages[key], view.locale, params);
 }
 
 export const simulatorCookies = { language: 'sim_lang', display: 'sim_display', lastLogin: 'sim_last_login' } as const;
