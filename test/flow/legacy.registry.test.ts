@@ -116,7 +116,7 @@ for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
       assert.equal(await registry.remove('jiangsu', 'sz-audit'), false, 'nothing removed, nothing noted');
       const entries = (await trail.list({ type: 'admin' })).filter((e) => e.seq >= from && e.details?.area === 'legacy');
       assert.deepEqual(entries.map((e) => [e.action, e.actor]), [['legacy.register', 'operator:op-js'], ['legacy.replace', 'operator:op-js'], ['legacy.remove', 'cli:ops']]);
-      assert.equal((entries[1]!.details?.after as { suspended?: boolean }).suspended, true);
+      assert.equal((entries[1]!.details?.after as { suspended?: boolean } | undefined)?.suspended, true);
       assert.equal(entries[1]!.details?.passwordChanged, true);
       assert.deepEqual(entries[2]!.details, { area: 'legacy', province: 'jiangsu', serviceCode: 'sz-audit' });
       const written = JSON.stringify(entries);

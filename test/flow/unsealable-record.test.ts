@@ -79,6 +79,8 @@ describe('a sealed record that does not open', function () {
     assert.ok(!again.page.location?.startsWith(rp.redirectUri), 'no code for an identity that does not open');
     assert.ok(again.page.status >= 400, `an error page: ${again.page.status} ${again.page.url}`);
     assert.match(again.page.body, /<html/i);
+    assert.equal(again.page.status, 401, 'record_unsealable: sign in again, not a server error');
+    assert.match(again.page.body, /请重新登录|please sign in again/i, 'the page asks the person to sign in again');
     assert.doesNotMatch(again.page.body, /张三|330106198504121356|at [A-Za-z]+ \(|RecordUnsealableError/, 'no identity, no stack');
     assert.ok(federation.broker.provider, 'the broker still serves');
     assert.equal((await fetch(`${federation.issuer}/healthz`)).status, 200);

@@ -30,10 +30,7 @@ export function createMemoryStore(): Store {
 
   return {
     kind: 'memory',
-    get: records.get,
-    getMany: records.getMany,
-    set: records.set,
-    delete: records.delete,
+    ...records,
     async consume<T>(key: string) {
       const value = await records.get<T>(key);
       // Only the caller whose delete removed it gets the value.

@@ -119,20 +119,9 @@ function singleConnection(url: string, options: BackendOptions): RedisConnection
   };
   const client = createClient(clientOptions);
   watchHealth(client, options, 'redis', { error: 'error', ready: 'ready' });
-  return {
-    commands: client as unknown as RedisCommands,
-    keyvConnection: client as unknown as ConstructorParameters<typeof KeyvRedis>[0],
-    async connect() {
-      await client.connect();
-      state.started = true;
-    },
-    async ping() {
-      await client.ping();
-    },
-    async close() {
-      await client.close().catch(() => client.destroy());
-    },
-  };
+  return connectionOver(client, state, async () => {
+    await client.ping();
+  });
 }
 
 function clusterConnection(url: string, options: BackendOptions): RedisConnection {
@@ -149,19 +138,28 @@ function clusterConnection(url: string, options: BackendOptions): RedisConnectio
     options.logger.warn('storage.cluster_error', { backend: 'redis-cluster', reason: errorMessage(error) });
   });
   watchHealth(cluster, options, 'redis-cluster', { error: 'node-error', ready: 'node-ready' });
+  return connectionOver(cluster, state, async () => {
+    // Every shard: a store with one master down cannot serve a third of its keys.
+    await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)).ping()));
+  });
+}
+
+/** A client or a cluster as the store uses it; once connected, `state.started` lets it reconnect. */
+function connectionOver(
+  client: { connect(): Promise<unknown>; close(): Promise<unknown>; destroy(): unknown },
+  state: { started: boolean },
+  ping: () => Promise<void>,
+): RedisConnection {
   return {
-    commands: cluster as unknown as RedisCommands,
-    keyvConnection: cluster as unknown as ConstructorParameters<typeof KeyvRedis>[0],
+    commands: client as unknown as RedisCommands,
+    keyvConnection: client as unknown as ConstructorParameters<typeof KeyvRedis>[0],
     async connect() {
-      await cluster.connect();
+      await client.connect();
       state.started = true;
     },
-    async ping() {
-      // Every shard: a store with one master down cannot serve a third of its keys.
-      await Promise.all(cluster.masters.map(async (master) => (await cluster.nodeClient(master)).ping()));
-    },
+    ping,
     async close() {
-      await cluster.close().catch(() => cluster.destroy());
+      await client.close().catch(() => client.destroy());
     },
   };
 }
@@ -184,10 +182,7 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
 
   return {
     kind: options.cluster ? 'redis-cluster' : 'redis',
-    get: records.get,
-    getMany: records.getMany,
-    set: records.set,
-    delete: records.delete,
+    ...records,
     async consume<T>(key: string) {
       // GETDEL (Redis 6.2): one command, and only one caller ever gets the value.
       return takenRecord<T>(await commands.getDel(recordKey(key)));

@@ -168,10 +168,7 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
 
   return {
     kind: 'sqlite',
-    get: records.get,
-    getMany: records.getMany,
-    set: records.set,
-    delete: records.delete,
+    ...records,
     async consume<T>(key: string) {
       const rows = await serial(() => db.all<{ value: string }>('DELETE FROM tongban_records WHERE key = ? RETURNING value', [prefix + key]));
       return takenRecord<T>(rows[0]?.value);
