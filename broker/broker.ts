@@ -2,15 +2,11 @@
  * `createBroker(config)`: everything the broker is, wired together, with nothing started at
  * import. Tests start as many brokers as they need.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import type { AdapterFactory } from 'oidc-provider';
 import { routes, tunables, type TongbanConfig } from '../config/defaults.ts';
 import { createAccountStore } from './accounts/records.ts';
-import { checkCryptoSuite, followStoredDataKeys, loadDataKeys } from './platform/crypto/data-keys.ts';
-import { checkDataKeys } from './platform/crypto/key-checks.ts';
-import { createSealer } from './platform/crypto/sealing.ts';
+import { openDataProtection } from './platform/crypto/open.ts';
 import { cryptoSuite } from './platform/crypto/suite.ts';
 import { storeIdKeyOf } from './platform/crypto/store-id-key.ts';
 import { openAuditTrail, type AuditTrail } from './audit/index.ts';
@@ -25,6 +21,7 @@ import { strictTransport, trustForwardingFrom } from './platform/http/transport.
 import { createInteractionRouter } from './login/routes.ts';
 import { createLegalPersonRouter } from './login/company-choice.ts';
 import { errorBoundary } from './platform/http/error-boundary.ts';
+import { createHttpListener } from './platform/http/server.ts';
 import { choosePresentation } from './platform/i18n/index.ts';
 import { loadKeys, watchSigningKeys } from './oidc/keys.ts';
 import { createLogger, requestLogging, type Logger } from './platform/log.ts';
@@ -32,7 +29,8 @@ import { appCity, createMetrics, createMetricsListener, installProviderMetrics, 
 import { createNationalPlatform, type NationalPlatform } from './national/upstream.ts';
 import { createProvider } from './oidc/provider.ts';
 import { createClaimsRelease } from './release/oidc.ts';
-import { brokerPathTable, createRateLimiters, installClientLimits, legacyServiceGuard, limiterConnectionOf, openLimiterBackend, rateLimitMiddleware } from './platform/rate-limit/index.ts';
+import { brokerPathTable, installClientLimits, legacyServiceGuard, rateLimitMiddleware } from './platform/rate-limit/index.ts';
+import { openRateLimits } from './platform/rate-limit/open.ts';
 import { secretKeyOf } from './platform/crypto/client-secrets.ts';
 import { guardStore } from './platform/storage/guard.ts';
 import { createStore } from './platform/storage/index.ts';
@@ -40,6 +38,7 @@ import type { Store } from './platform/storage/types.ts';
 import { createDerive } from './identity/subjects.ts';
 import { createLegacyBridge, legacyBridgeClients, legacyServiceOf, type LegacyBridge } from './legacy/index.ts';
 import { createSingleLogout, type SingleLogout } from './logout/index.ts';
+import { logoutQueueDepthOf } from './logout/queue-depth.ts';
 import { createAccountPage } from './accounts/page.ts';
 import { createReleaseLog } from './release/release-log.ts';
 import { publishedKeys } from './oidc/key-ring.ts';
@@ -48,6 +47,7 @@ import { createLegalPersons, type LegalPersons } from './legal-person/index.ts';
 import { createMemberRegistry, isClientActive, type MemberRegistry } from './members/index.ts';
 import { createOidcAdapterFactory } from './oidc/adapter.ts';
 import { installProviderExtensions } from './oidc/extensions.ts';
+import { logProviderErrors } from './oidc/error-events.ts';
 import { seedCities } from '../config/cities.ts';
 import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
 import { createDashboard, createLoginCounts } from './dashboard/index.ts';
@@ -112,24 +112,14 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   const metrics = createMetrics();
   const store = guardStore(meterStore(rawStore, metrics), logger);
   // Rate limits count in the same backend as the store, so a limit holds across every node.
-  const limiterLink = await limiterConnectionOf(rawStore.kind === 'memory' ? 'memory:' : config.store);
-  const rateLimits = createRateLimiters({
-    settings: config.rateLimits, logger,
-    backend: await openLimiterBackend(limiterLink.connection, config.storeNamespace),
-    onRefused: (limit) => metrics.rateLimited(limit),
+  const { rateLimits, close: closeRateLimits } = await openRateLimits({
+    storeUrl: rawStore.kind === 'memory' ? 'memory:' : config.store, namespace: config.storeNamespace, settings: config.rateLimits, logger, onRefused: (limit) => metrics.rateLimited(limit),
   });
   const keys = await loadKeys(config, store, logger);
   const derive = createDerive(keys.subjectSecret, undefined, config.crypto?.suite === 'gm' ? 'sm3' : 'sha256');
   // Refuses a store written under the other suite; a wrong or missing data key stops start-up here.
   const cryptoSuiteName = config.crypto?.suite ?? 'international';
-  await checkCryptoSuite(store, cryptoSuiteName);
-  const dataKeys = await loadDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, logger });
-  // Development data keys live in the store: a record sealed under a key another node generated
-  // opens after a fresh read, and a store that lost the keys gets this node's back (docs/privacy.md).
-  const storedDataKeys = followStoredDataKeys({ mode: config.mode, configured: config.keys.dataKeys, store, keys: dataKeys });
-  const sealer = createSealer(cryptoSuiteName, dataKeys, storedDataKeys?.reread);
-  // A wrong but well-formed data key, or a ring missing a key the store's records name, stops here.
-  await checkDataKeys({ store, sealer, keyIds: dataKeys.map((key) => key.id) });
+  const { sealer, storedDataKeys } = await openDataProtection({ mode: config.mode, suite: cryptoSuiteName, configured: config.keys.dataKeys, store, logger });
   const accounts = cacheIdentities(createAccountStore(store, sealer, logger));
   const release = createClaimsRelease(derive);
   // The one tamper-evident audit trail: admin changes and releases of sensitive items (docs/privacy.md).
@@ -227,10 +217,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     },
   });
   const health = createHealth({
-    store,
-    storeTimeoutMs: tunables.readinessStoreTimeoutMs,
-    paths: { liveness: routes.healthz, readiness: routes.readyz },
-    mode: config.mode,
+    store, storeTimeoutMs: tunables.readinessStoreTimeoutMs, paths: { liveness: routes.healthz, readiness: routes.readyz }, mode: config.mode,
   });
 
   const router = createInteractionRouter({
@@ -289,33 +276,15 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   }).routes());
   // Back-channel logout deliveries queued in the store, by any node, are sent from here.
   singleLogout.start();
-  const logoutQueueDepth = async () => {
-    const depth: Record<string, { waiting: number; oldestSeconds: number }> = {};
-    const now = Date.now();
-    for (const delivery of await singleLogout.queue.pending()) {
-      const province = provinceLabel(await appCity(provider, delivery.clientId));
-      const entry = (depth[province] ??= { waiting: 0, oldestSeconds: 0 });
-      entry.waiting += 1;
-      entry.oldestSeconds = Math.max(entry.oldestSeconds, (now - delivery.createdAt) / 1000);
-    }
-    return depth;
-  };
+  const logoutQueueDepth = logoutQueueDepthOf(provider, singleLogout.queue);
   metrics.watchLogoutQueue(logoutQueueDepth);
   const metricsListener = config.metrics.enabled
     ? createMetricsListener({ ...config.metrics.listen, path: config.metrics.path, metrics, logger })
     : undefined;
   let metricsUrl: string | undefined;
 
-  provider.on('server_error', (_ctx, error: Error & { keyId?: unknown }) => {
-    // A sealed record that does not open (RecordUnsealableError) names its data key id, never its content.
-    logger.error('provider_server_error', { code: 'server_error', reason: error.name, ...(typeof error.keyId === 'string' ? { keyId: error.keyId } : {}) });
-  });
-  provider.on('grant.error', (_ctx, error: Error & { error?: string }) => {
-    logger.info('token_request_refused', { code: error.error ?? error.name });
-  });
-
-  let server: Server | undefined;
-  let stopping = false;
+  logProviderErrors(provider, logger);
+  const http = createHttpListener(() => provider.callback(), tunables.server);
   return {
     config,
     provider,
@@ -333,58 +302,27 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     callback: () => provider.callback(),
     refreshKeys: () => keyWatch.refresh(),
     async start() {
-      const handle = provider.callback();
-      server = createServer((req, res) => {
-        // While stopping, a keep-alive connection closes after its response instead of idling.
-        if (stopping) res.setHeader('connection', 'close');
-        void handle(req, res);
-      });
-      server.keepAliveTimeout = tunables.server.keepAliveTimeoutMs;
-      server.headersTimeout = tunables.server.headersTimeoutMs;
-      server.requestTimeout = tunables.server.requestTimeoutMs;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(config.listen.port, config.listen.host, () => resolve());
-      });
-      const { port } = server.address() as AddressInfo;
+      const port = await http.listen(config.listen.host, config.listen.port);
       logger.info('broker_listening', { issuer: config.issuer, port });
       if (metricsListener) {
         // A metrics port already taken stops the start: operators must not lose their metrics unnoticed.
         metricsUrl = await metricsListener.start().catch(async (error: unknown) => {
-          const s = server!;
-          server = undefined;
-          await new Promise((resolve) => s.close(resolve));
+          await http.close();
           throw error;
         });
       }
       return `http://${config.listen.host}:${port}`;
     },
     async stop() {
-      stopping = true;
+      // While stopping, a keep-alive connection closes after its response instead of idling.
+      http.drain();
       keyWatch.stop();
       await singleLogout.stop();
       health.drain();
-      if (server) {
-        const s = server;
-        server = undefined;
-        await new Promise<void>((resolve) => {
-          // Requests still running after the grace period are cut: the process must end.
-          const deadline = setTimeout(() => s.closeAllConnections(), shutdownGraceMs);
-          deadline.unref();
-          // Keep-alive connections close as soon as they are idle: now, or once their response is out.
-          const idle = setInterval(() => s.closeIdleConnections(), 100);
-          s.close(() => {
-            clearTimeout(deadline);
-            clearInterval(idle);
-            resolve();
-          });
-          s.closeIdleConnections();
-        });
-      }
+      await http.close(shutdownGraceMs);
       await metricsListener?.stop();
       metricsUrl = undefined;
-      await rateLimits.close();
-      await limiterLink.close();
+      await closeRateLimits();
       if (ownsStore) await rawStore.close();
     },
   };

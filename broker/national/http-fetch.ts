@@ -15,31 +15,9 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { plainRequestBody, requestHeaders } from '../platform/http/request-init.ts';
 
 type FetchInput = string | URL | Request;
-
-function headersOf(init: RequestInit | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  const given = init?.headers;
-  if (!given) return out;
-  new Headers(given).forEach((value, name) => {
-    out[name] = value;
-  });
-  return out;
-}
-
-function bodyOf(init: RequestInit | undefined, headers: Record<string, string>): Buffer | undefined {
-  const body = init?.body;
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return Buffer.from(body);
-  if (body instanceof URLSearchParams) {
-    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
-    return Buffer.from(body.toString());
-  }
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  if (body instanceof ArrayBuffer) return Buffer.from(body);
-  throw new TypeError('unsupported request body for the national platform client');
-}
 
 function timeoutError(): Error {
   return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
@@ -57,12 +35,10 @@ export function createTimedFetch(timeoutMs: number): (input: FetchInput, init?: 
       reject(new TypeError('fetch failed', { cause: new Error(`unsupported protocol ${url.protocol}`) }));
       return;
     }
-    const headers = headersOf(init);
-    let body: Buffer | undefined;
-    try {
-      body = bodyOf(init, headers);
-    } catch (error) {
-      reject(error);
+    const headers = requestHeaders(init);
+    const body = plainRequestBody(init, headers);
+    if (body === null) {
+      reject(new TypeError('unsupported request body for the national platform client'));
       return;
     }
     if (body) headers['content-length'] = String(body.length);

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import * as oidc from 'openid-client';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { authorizationRequest, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const portal: ConfiguredClient = {
   client_id: 'suzhou-portal',
@@ -35,7 +35,7 @@ describe('company choice page in a real browser', function () {
   before(async () => {
     federation = await startFederation({ clients: [portal] });
     rp = await relyingParty(federation.issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

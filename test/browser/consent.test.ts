@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as oidc from 'openid-client';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { authorizationRequest, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const screenshots = join(process.cwd(), 'test-output', 'screenshots');
 
 const portal: ConfiguredClient = {
@@ -39,7 +39,7 @@ describe('separate consent page in a real browser', function () {
     mkdirSync(screenshots, { recursive: true });
     federation = await startFederation({ clients: [portal] });
     rp = await relyingParty(federation.issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

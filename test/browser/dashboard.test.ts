@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { cliActor } from '../../broker/members/index.ts';
 import { Browser as UserAgent } from '../support/browser.ts';
 import { authorizationRequest, browse, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const screenshots = 'test-output/screenshots';
 
 describe('operator dashboard in Chromium', function () {
@@ -33,7 +33,7 @@ describe('operator dashboard in Chromium', function () {
     hangzhou = await relyingParty(federation.issuer, { clientId: app.client_id, clientSecret: app.client_secret!, redirectUri });
     suzhouClientId = (await registry.registerApp(cliActor(), { city: '320500', name: '苏州办事', redirect_uris: ['http://127.0.0.1:9/suzhou/cb'], first_party: true })).client_id;
     await mkdir(screenshots, { recursive: true });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

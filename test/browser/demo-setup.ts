@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { startDemo, type Demo } from '../../scripts/dev/demo.ts';
 import { freePort } from '../support/federation.ts';
 
-export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 /** The demo, and the SQLite file its store writes (what `npm start` keeps under data/). */
 export async function startDemoFederation(): Promise<Demo & { readonly storeFile: string }> {
   const [brokerPort, simulatorPort, hangzhouPort, shanghaiPort, servicePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];

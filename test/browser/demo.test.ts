@@ -8,9 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { demoAccounts, demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
-import { chromiumArgs, startDemoFederation } from './demo-setup.ts';
+import { startDemoFederation } from './demo-setup.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 describe('demo in a real browser', function () {
   this.timeout(60_000);
@@ -25,7 +26,7 @@ describe('demo in a real browser', function () {
     demo = await startDemoFederation();
     hangzhou = demo.portals.find((p) => p.city === '330100')!.url;
     shanghai = demo.portals.find((p) => p.city === '310000')!.url;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
     context = await browser.newContext({ locale: 'zh-CN' });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);

@@ -5,12 +5,12 @@
  * field or at the top of the page and then follow the page's reading order.
  */
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { authorizationRequest, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** No server answers here: the request for the portal's callback is the arrival. */
 const unserved = 'http://127.0.0.1:9';
 const portal: ConfiguredClient = {
@@ -51,7 +51,7 @@ describe('keyboard alone: national login, company choice, consent', function () 
   before(async () => {
     federation = await startFederation({ clients: [portal] });
     rp = await relyingParty(federation.issuer, { clientId: portal.client_id, clientSecret: portal.client_secret!, redirectUri: portal.redirect_uris[0]! });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

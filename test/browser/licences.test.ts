@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import type { Demo } from '../../scripts/dev/demo.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { maskNumber } from '../../scripts/dev/demo-service/index.ts';
-import { chromiumArgs, startDemoFederation } from './demo-setup.ts';
+import { startDemoFederation } from './demo-setup.ts';
+import { launchChromium } from '../support/chromium.ts';
 
 describe('材料免交 at the demo 公积金 service, in a real browser', function () {
   this.timeout(60_000);
@@ -23,7 +24,7 @@ describe('材料免交 at the demo 公积金 service, in a real browser', functi
     demo = await startDemoFederation();
     desk = demo.deskUrl!;
     assert.ok(desk, 'config/demo.json configures the desk\'s client');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
     page = await (await browser.newContext({ locale: 'zh-CN', viewport: { width: 390, height: 844 } })).newPage();
     page.setDefaultTimeout(10_000);
   });

@@ -46,7 +46,8 @@ const combinations: readonly Combination[] = [
 ];
 
 describe('every page, both languages, both modes, phone and desktop (axe-core)', function () {
-  this.timeout(120_000);
+  // Generous for a loaded machine: the four walks share its cores (about a minute when idle).
+  this.timeout(300_000);
   let federation: Federation;
   let browser: Browser;
   let axeSource: string;
@@ -194,13 +195,16 @@ describe('every page, both languages, both modes, phone and desktop (axe-core)',
 
     // Legacy login (Zhejiang's sso/usp.do) of a signed-in person: the consent to its items (once per
     // person: consent is remembered across sessions), then its callback, which no server answers.
+    // Straight there, Chromium refuses the unserved port and shows its error page: wait for that too.
     const ticketArrived = page.waitForRequest((request) => request.url().startsWith(legacySystem.callbackUrl));
+    const settled = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() && !frame.url().startsWith(federation.issuer), timeout: 60_000 });
     await page.goto(`${federation.issuer}/zj/sso/usp.do?${new URLSearchParams({ action: 'ssoLogin', servicecode: legacySystem.serviceCode })}`).catch(() => undefined);
     if (atBroker('/interaction/')(new URL(page.url()))) {
       problems.push(...await examine(page, 'legacy-consent', combination));
       await page.click('button[value="allow"]');
     }
     assert.ok(new URL((await ticketArrived).url()).searchParams.get('ticket'), 'the legacy system gets its ticket');
+    await settled;
     await page.goto(`${federation.issuer}/zj/sso/usp.do?${new URLSearchParams({ action: 'ssoLogin', servicecode: 'no-such-system' })}`);
     problems.push(...await examine(page, 'legacy-error-unknown-system', combination));
 

@@ -6,13 +6,13 @@
  * says whether the national session ended too.
  */
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { createDemoPortal, type DemoPortal } from '../../scripts/dev/demo-portal/index.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { freePort, startFederation, type Federation } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('signed out means signed out on a shared terminal', function () {
   this.timeout(60_000);
@@ -42,7 +42,7 @@ describe('signed out means signed out on a shared terminal', function () {
       port: Number(new URL(base).port), title: client.client_name!, scope: client.scope!, cookieName: 'terminal_portal_sid',
     });
     await portal.start();
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
     page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
   });
   after(async () => {

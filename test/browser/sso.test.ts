@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { ConfiguredClient } from '../../config/defaults.ts';
 import { createDemoPortal, type DemoPortal } from '../../scripts/dev/demo-portal/index.ts';
 import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { freePort, startFederation, type Federation } from '../support/federation.ts';
+import { launchChromium } from '../support/chromium.ts';
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const backchannelEvent = 'http://schemas.openid.net/event/backchannel-logout';
 
 interface PortalSpec {
@@ -72,7 +72,7 @@ describe('single sign-on and single logout in a real browser', function () {
       });
       await p.portal.start();
     }
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumArgs });
+    browser = await launchChromium();
     page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
     page.on('request', (request) => {
       if (request.isNavigationRequest()) requested.push(request.url());

@@ -10,15 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
-import pg from 'pg';
 import sqlite3 from 'sqlite3';
 import { createAuditTrail, entryHash, type AuditEntry, type AuditTrail } from '../../broker/audit/index.ts';
 import { checkpointSigner, cryptoSuite, newCheckpointKey, type CheckpointSigner, type CryptoSuiteName } from '../../broker/platform/crypto/index.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
 import type { Store } from '../../broker/platform/storage/types.ts';
+import { postgresQuery, postgresUrl, redisUrl } from './storage/backends.ts';
 
-const redisUrl = 'redis://127.0.0.1:6379';
-const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
 const newNamespace = () => `a${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 /** Replaces a log's stored entries, straight in the backend; returns the log name to read back. */
@@ -60,14 +58,7 @@ function sqliteBackend(): Backend {
 }
 
 function postgresBackend(): Backend {
-  const query = async (sql: string, params: unknown[]) => {
-    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-    try {
-      await pool.query(sql, params);
-    } finally {
-      await pool.end();
-    }
-  };
+  const query = postgresQuery;
   return {
     name: 'postgres',
     shared: true,
@@ -79,7 +70,9 @@ function postgresBackend(): Backend {
       }
       return log;
     },
-    cleanup: (namespace) => query('DELETE FROM tongban_logs WHERE log LIKE $1', [`${namespace}:%`]),
+    async cleanup(namespace) {
+      await query('DELETE FROM tongban_logs WHERE log LIKE $1', [`${namespace}:%`]);
+    },
   };
 }
 

@@ -9,18 +9,9 @@ import type { ConfiguredClient } from '../../config/defaults.ts';
 import { parseResidentId } from '../../broker/identity/identifiers.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationRequest, browse, login, relyingParty, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from '../support/federation.ts';
+import { hangzhouPortal, withSessions } from '../support/clients.ts';
 
-const portal: ConfiguredClient = {
-  client_id: 'hangzhou-portal',
-  client_secret: 'hangzhou-portal-secret',
-  client_name: '杭州市民中心',
-  city: '330100',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  post_logout_redirect_uris: ['http://127.0.0.1:9/logged-out'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile phone id_number',
-  first_party: true,
-};
+const portal: ConfiguredClient = hangzhouPortal({ ...withSessions, scope: 'openid profile phone id_number' });
 const thirdParty: ConfiguredClient = {
   client_id: 'suzhou-service',
   client_secret: 'suzhou-service-secret',

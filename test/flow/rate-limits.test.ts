@@ -20,17 +20,9 @@ import type { Store } from '../../broker/platform/storage/types.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationRequest, browse, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 import { newNamespace, redisUrl } from '../support/nodes.ts';
+import { hangzhouPortal } from '../support/clients.ts';
 
-const portal: ConfiguredClient = {
-  client_id: 'hangzhou-portal',
-  client_secret: 'hangzhou-portal-secret',
-  client_name: '杭州市民中心',
-  city: '330100',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile',
-  first_party: true,
-};
+const portal: ConfiguredClient = hangzhouPortal({ grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile' });
 const other: ConfiguredClient = { ...portal, client_id: 'suzhou-portal', client_secret: 'suzhou-portal-secret', city: '320500', redirect_uris: ['http://127.0.0.1:9/suzhou/cb'] };
 const legacySystem = { serviceCode: 'jx-gjj', servicePassword: 'jx-gjj-service-password-2027' };
 

@@ -12,12 +12,11 @@ import { allScopes, useNationalSimulator } from './simulator/support.ts';
 
 describe('national-platform simulator', function () {
   const national = useNationalSimulator();
-  const { received, atCallback, authorize, submit, redeem, logIn } = national;
+  const { atCallback, authorize, submit, redeem, logIn } = national;
   let sim: NationalSimulator;
   let config: oidc.Configuration;
   let redirectUri: string;
-  let postLogoutUri: string;
-  before(() => ({ sim, config, redirectUri, postLogoutUri } = national));
+  before(() => ({ sim, config, redirectUri } = national));
 
   describe('discovery', function () {
     it('reports the real issuer when started on port 0', function () {

@@ -11,12 +11,11 @@ import { clientId, useNationalSimulator } from './simulator/support.ts';
 
 describe('national-platform simulator', function () {
   const national = useNationalSimulator();
-  const { received, atCallback, authorize, submit, redeem, logIn } = national;
+  const { received, atCallback, authorize, submit, logIn } = national;
   let sim: NationalSimulator;
   let config: oidc.Configuration;
-  let redirectUri: string;
   let postLogoutUri: string;
-  before(() => ({ sim, config, redirectUri, postLogoutUri } = national));
+  before(() => ({ sim, config, postLogoutUri } = national));
 
   describe('logout', function () {
     it('sends a back-channel logout token at RP-initiated logout, after a Chinese confirmation page', async function () {

@@ -13,12 +13,11 @@ import { clientId, clientSecret, useNationalSimulator } from './simulator/suppor
 
 describe('national-platform simulator', function () {
   const national = useNationalSimulator();
-  const { received, atCallback, authorize, submit, redeem, logIn } = national;
+  const { authorize, redeem, logIn } = national;
   let sim: NationalSimulator;
   let config: oidc.Configuration;
   let redirectUri: string;
-  let postLogoutUri: string;
-  before(() => ({ sim, config, redirectUri, postLogoutUri } = national));
+  before(() => ({ sim, config, redirectUri } = national));
 
   describe('misbehaviour', function () {
     let browser: Browser;

@@ -10,16 +10,9 @@ import type { ConfiguredClient } from '../../config/defaults.ts';
 import { createLogger, createMemoryLogger, requestLogging, type Logger } from '../../broker/platform/log.ts';
 import { Browser } from '../support/browser.ts';
 import { login, relyingParty, startFederation, type Federation } from '../support/federation.ts';
+import { hangzhouPortal } from '../support/clients.ts';
 
-const portal: ConfiguredClient = {
-  client_id: 'hangzhou-portal',
-  client_secret: 'hangzhou-portal-secret',
-  client_name: '杭州市民中心',
-  city: '330100',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  scope: 'openid profile phone id_number',
-  first_party: true,
-};
+const portal: ConfiguredClient = hangzhouPortal({ scope: 'openid profile phone id_number' });
 
 describe('logs (pino)', function () {
   this.timeout(30_000);

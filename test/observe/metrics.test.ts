@@ -11,18 +11,9 @@ import type { ConfiguredClient } from '../../config/defaults.ts';
 import { createMetrics, labelValue, meterNational } from '../../broker/platform/metrics/index.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationRequest, browse, brokerClient, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
+import { hangzhouPortal, withSessions } from '../support/clients.ts';
 
-const portal: ConfiguredClient = {
-  client_id: 'hangzhou-portal',
-  client_secret: 'hangzhou-portal-secret',
-  client_name: '杭州市民中心',
-  city: '330100',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  post_logout_redirect_uris: ['http://127.0.0.1:9/logged-out'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile phone id_number',
-  first_party: true,
-};
+const portal: ConfiguredClient = hangzhouPortal({ ...withSessions, scope: 'openid profile phone id_number' });
 /** Suzhou's back-channel logout receiver: answers 200 to every logout token. */
 let receiver: Server;
 let receiverUrl: string;

@@ -14,21 +14,12 @@ import { startBalancer, type Balancer } from './balancer.ts';
 import { brokerClient, nationalSimulatorFor, relyingParty, type RelyingParty } from './federation.ts';
 import { observeProcessOutputs, spawnBroker, type BrokerProcess, type ProcessOutput } from '../../scripts/dev/processes.ts';
 import { checkProcessLogs, collectReceivedSecrets, configuredSecrets, describeCheck, type LogCheck } from './process-logs.ts';
+import { hangzhouPortal, withSessions } from './clients.ts';
 
 export const redisUrl = 'redis://127.0.0.1:6379';
 export const postgresUrl = 'postgres://postgres@127.0.0.1:5432/test';
 
-export const portal: ConfiguredClient = {
-  client_id: 'hangzhou-portal',
-  client_secret: 'hangzhou-portal-secret',
-  client_name: '杭州市民中心',
-  city: '330100',
-  redirect_uris: ['http://127.0.0.1:9/callback'],
-  post_logout_redirect_uris: ['http://127.0.0.1:9/logged-out'],
-  grant_types: ['authorization_code', 'refresh_token'],
-  scope: 'openid profile phone offline_access',
-  first_party: true,
-};
+export const portal: ConfiguredClient = hangzhouPortal({ ...withSessions, scope: 'openid profile phone offline_access' });
 
 /**
  * How long a node may take to listen. A node's own start (store, keys, provider) takes about 1.5 s;

@@ -21,6 +21,7 @@ import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Mode } from '../../../config/defaults.ts';
+import { plainRequestBody, requestHeaders } from './request-init.ts';
 
 /** Stable codes of a refused outbound URL or address. */
 export const OutboundRefusal = {
@@ -134,22 +135,11 @@ function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
 
-function requestHeaders(init: RequestInit | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (init?.headers) new Headers(init.headers).forEach((value, name) => { out[name] = value; });
-  return out;
-}
-
+/** The body as bytes; a stream or a Blob is read whole first. */
 async function requestBody(init: RequestInit | undefined, headers: Record<string, string>): Promise<Buffer | undefined> {
-  const body = init?.body;
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return Buffer.from(body);
-  if (body instanceof URLSearchParams) {
-    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
-    return Buffer.from(body.toString());
-  }
-  if (body instanceof Uint8Array || body instanceof ArrayBuffer) return Buffer.from(body as ArrayBuffer);
-  return Buffer.from(await new Response(body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
+  const plain = plainRequestBody(init, headers);
+  if (plain !== null) return plain;
+  return Buffer.from(await new Response(init!.body as ConstructorParameters<typeof Response>[0]).arrayBuffer());
 }
 
 /**

@@ -127,10 +127,7 @@ export async function createPostgresStore(url: string, options: BackendOptions):
 
   return {
     kind: 'postgres',
-    get: records.get,
-    getMany: records.getMany,
-    set: records.set,
-    delete: records.delete,
+    ...records,
     async consume<T>(key: string) {
       const { rows } = await pool.query<{ value: string }>('DELETE FROM tongban_records WHERE key = $1 RETURNING value', [prefix + key]);
       return takenRecord<T>(rows[0]?.value);

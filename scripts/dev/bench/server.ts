@@ -1,5 +1,6 @@
 /**
- * One server of the benchmark in its own process: `server.ts broker|bare|relay|national`.
+ * One server of the benchmark in its own process: `server.ts broker|cluster|bare|relay|national`
+ * (`cluster`: one broker node of the multi-node phase).
  * The broker takes its configuration as `npm run broker` does (TONGBAN_CONFIG); the others a JSON
  * spec in BENCH_SPEC. Prints `listening on <url>`, then answers IPC messages from the benchmark:
  * `usage` (process.cpuUsage and memoryUsage, after a forced GC when --expose-gc is on, and the
@@ -32,7 +33,8 @@ function countRequests(): void {
 async function start(kind: string): Promise<{ url: string; stop(): Promise<void> }> {
   const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as Record<string, unknown>;
   switch (kind) {
-    case 'broker': {
+    case 'broker':
+    case 'cluster': {
       const broker = await createBroker(loadConfig());
       return { url: await broker.start(), stop: () => broker.stop() };
     }

@@ -74,7 +74,7 @@ export function sameOriginPath(value: unknown): string | undefined {
   return value;
 }
 
-/** The switch's cookie: the language and when it was chosen (epoch seconds; 0 when unknown). */
+/** The switch's cookie: the language and when it was chosen (epoch milliseconds; 0 when unknown). */
 function switchCookie(ctx: Koa.Context): { locale: SimulatorLocale; at: number } | undefined {
   const [tag, at] = (ctx.cookies.get(simulatorCookies.language, { signed: false }) ?? '').split('.');
   const locale = localeOf(tag);
@@ -97,21 +97,21 @@ export function viewOf(ctx: Koa.Context, login: LoginContext = {}): SimulatorVie
   const asked = firstOfUiLocales(login.uiLocales);
   const lastLogin = lastLoginOf(ctx);
   const accepted = ctx.acceptsLanguages('zh-CN', 'zh', 'en', 'en-US', 'en-GB');
-  const fromLogin = asked && (!cookie || cookie.at < (login.startedAt ?? Number.POSITIVE_INFINITY)) ? asked : undefined;
-  const locale = fromLogin ?? cookie?.locale ?? (login.uiLocales === undefined ? lastLogin?.locale : undefined)
-    ?? (typeof accepted === 'string' ? localeOf(accepted) : undefined) ?? 'zh-CN';
+  const fromLogin = asked && (!cookie || cookie.at < (login.startedAt ?? Number.POSITIVE_INFINITY) * 1000) ? asked : undefined;
+  // With no login in progress, the last login's language unless the switch was used since.
+  const fromLastLogin = login.uiLocales === undefined && lastLogin && (!cookie || cookie.at < lastLogin.at) ? lastLogin.locale : undefined;
+  const locale = fromLogin ?? fromLastLogin ?? cookie?.locale ?? (typeof accepted === 'string' ? localeOf(accepted) : undefined) ?? 'zh-CN';
   const returnTo = ctx.method === 'GET' ? sameOriginPath(ctx.originalUrl) ?? '/' : sameOriginPath(safeRefererPath(ctx)) ?? '/';
   return { locale, elder: ctx.cookies.get(simulatorCookies.display, { signed: false }) === 'elder', returnTo };
 }
 
 /** The last login of this browser: which client it was for and in which language its pages were. */
-export function lastLoginOf(ctx: Koa.Context): { clientId: string; locale: SimulatorLocale } | undefined {
-  const value = ctx.cookies.get(simulatorCookies.lastLogin, { signed: false }) ?? '';
-  const client = value.slice(0, Math.max(0, value.lastIndexOf('.')));
-  const locale = localeOf(value.slice(value.lastIndexOf('.') + 1));
+export function lastLoginOf(ctx: Koa.Context): { clientId: string; locale: SimulatorLocale; at: number } | undefined {
+  const [client, tag, at] = (ctx.cookies.get(simulatorCookies.lastLogin, { signed: false }) ?? '').split('.');
+  const locale = localeOf(tag);
   if (!client || !locale) return undefined;
   try {
-    return { clientId: decodeURIComponent(client), locale };
+    return { clientId: decodeURIComponent(client), locale, at: Number(at) || 0 };
   } catch {
     return undefined;
   }
@@ -119,7 +119,8 @@ export function lastLoginOf(ctx: Koa.Context): { clientId: string; locale: Simul
 
 /** Remembers, for this browser session only, the client and language of the login being shown. */
 export function rememberLogin(ctx: Koa.Context, clientId: string, view: SimulatorView): void {
-  ctx.cookies.set(simulatorCookies.lastLogin, `${encodeURIComponent(clientId)}.${view.locale}`, { httpOnly: true, sameSite: 'lax', signed: false, overwrite: true });
+  // encodeURIComponent leaves '.' as it is: encoded here so that '.' separates the three parts.
+  ctx.cookies.set(simulatorCookies.lastLogin, `${encodeURIComponent(clientId).replaceAll('.', '%2E')}.${view.locale}.${Date.now()}`, { httpOnly: true, sameSite: 'lax', signed: false, overwrite: true });
 }
 
 function safeRefererPath(ctx: Koa.Context): string | undefined {
@@ -135,7 +136,7 @@ function safeRefererPath(ctx: Koa.Context): string | undefined {
 export function simulatorPreferences(ctx: Koa.Context): void {
   const options = { httpOnly: true, sameSite: 'lax' as const, signed: false, overwrite: true, maxAge: 365 * 24 * 3600 * 1000 };
   const lang = localeOf(typeof ctx.query.lang === 'string' ? ctx.query.lang : undefined);
-  if (lang) ctx.cookies.set(simulatorCookies.language, `${lang}.${Math.floor(Date.now() / 1000)}`, options);
+  if (lang) ctx.cookies.set(simulatorCookies.language, `${lang}.${Date.now()}`, options);
   if (ctx.query.display === 'elder' || ctx.query.display === 'standard') ctx.cookies.set(simulatorCookies.display, ctx.query.display, options);
   ctx.status = 303;
   ctx.redirect(sameOriginPath(ctx.query.return) ?? '/');

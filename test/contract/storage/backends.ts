@@ -24,6 +24,24 @@ const countSql = {
   members: 'SELECT count(*) AS n FROM tongban_set_members WHERE set_key LIKE ?',
 };
 
+/** The row counts of a namespace in every table, `one` running a count query of a SQL backend. */
+const rowCounter = (one: (sql: string, namespace: string) => Promise<number>): RowCounter => async (namespace) => ({
+  records: await one(countSql.records, namespace),
+  claims: await one(countSql.claims, namespace),
+  sets: await one(countSql.sets, namespace),
+  members: await one(countSql.members, namespace),
+});
+
+/** One statement on the test database, over a connection of its own. */
+export async function postgresQuery(sql: string, values: unknown[]): Promise<pg.QueryResult> {
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
+  try {
+    return await pool.query(sql, values);
+  } finally {
+    await pool.end();
+  }
+}
+
 export function sqliteBackend(): Backend {
   let dir: string | undefined;
   const path = () => {
@@ -42,12 +60,7 @@ export function sqliteBackend(): Backend {
         db.get(sql, [`${namespace}:%`], (error: Error | null, row: { n: number }) => (error ? reject(error) : resolve(row.n)));
       });
       return {
-        count: async (namespace) => ({
-          records: await one(countSql.records, namespace),
-          claims: await one(countSql.claims, namespace),
-          sets: await one(countSql.sets, namespace),
-          members: await one(countSql.members, namespace),
-        }),
+        count: rowCounter(one),
         close: () => new Promise<void>((resolve) => db.close(() => resolve())),
       };
     },
@@ -58,14 +71,7 @@ export function sqliteBackend(): Backend {
 }
 
 export function postgresBackend(): Backend {
-  const query = async (sql: string, values: unknown[]) => {
-    const pool = new pg.Pool({ connectionString: postgresUrl, max: 1 });
-    try {
-      return await pool.query<{ n: string }>(sql, values);
-    } finally {
-      await pool.end();
-    }
-  };
+  const query = postgresQuery;
   return {
     name: 'postgres',
     shared: true,
@@ -75,12 +81,7 @@ export function postgresBackend(): Backend {
       const one = async (sql: string, namespace: string) =>
         Number((await pool.query<{ n: string }>(sql.replace('?', '$1'), [`${namespace}:%`])).rows[0]?.n);
       return {
-        count: async (namespace) => ({
-          records: await one(countSql.records, namespace),
-          claims: await one(countSql.claims, namespace),
-          sets: await one(countSql.sets, namespace),
-          members: await one(countSql.members, namespace),
-        }),
+        count: rowCounter(one),
         close: () => pool.end(),
       };
     },
