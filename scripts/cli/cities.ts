@@ -4,15 +4,14 @@
  * without TONGBAN_MODE / TONGBAN_STORE, the config/demo.json of `npm start`), so running
  * brokers see every change within a second, without a restart. See docs/operators.md.
  */
-import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { seedCities } from '../../config/cities.ts';
 import { tunables } from '../../config/defaults.ts';
 import { ConfigError } from '../../config/load.ts';
 import { configurationLine, loadProgramConfig, storeText } from './configuration.ts';
 import { alignedTable } from './display-width.ts';
+import { list, parse, readJwks, str, ttlSeconds, UsageError } from './arguments.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createLogger } from '../../broker/platform/log.ts';
 import { isStoreUnavailable, guardStore } from '../../broker/platform/storage/guard.ts';
@@ -52,49 +51,6 @@ ${resourceUsage}
 Commands that print a secret (register, rotate-secret, issue-token, add-operator,
 operator rotate-key, resource register, resource rotate-secret) always print JSON; the others
 print JSON with --json.`;
-
-class UsageError extends Error {}
-
-type Options = ParseArgsConfig['options'];
-type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
-
-interface Parsed {
-  readonly values: Values;
-  readonly positionals: string[];
-}
-
-function parse(args: string[], options: Options, positionals: number): Parsed {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (parsed.positionals.length !== positionals) {
-    throw new UsageError(positionals === 0 ? `unexpected argument "${parsed.positionals[0]}"` : `expected ${positionals} argument(s), got ${parsed.positionals.length}`);
-  }
-  return { values: parsed.values as Values, positionals: parsed.positionals };
-}
-
-const str = (values: Values, name: string): string | undefined => values[name] as string | undefined;
-const list = (values: Values, name: string): string[] | undefined => values[name] as string[] | undefined;
-
-function ttlSeconds(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+)([smhd]?)$/.exec(value);
-  if (!match) throw new UsageError(`--ttl "${value}" is not a duration such as 3600, 30m, 12h or 7d`);
-  const factor = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * factor;
-}
-
-function readJwks(path: string | undefined): unknown {
-  if (path === undefined) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`--jwks ${path}: cannot be read as JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-}
 
 function actorText(actor: Actor): string {
   switch (actor.kind) {

@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../config/load.ts';
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
+import { loadConfig } from '../../config/load.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 describe('configuration', () => {
   it('loads development defaults from an empty environment', () => {

@@ -7,22 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { loadConfig } from '../../config/load.ts';
 import { isLocalStore } from '../../config/rules/mode.ts';
 import { runCities } from '../../scripts/cli/cities.ts';
 import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { createBroker } from '../../broker/broker.ts';
 import { freePort } from '../support/federation.ts';
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
+import { problemsOf } from '../support/config-problems.ts';
 
 const realKeys = {
   TONGBAN_SIGNING_KEYS_FILE: '/etc/tongban/jwks.json',
