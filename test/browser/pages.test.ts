@@ -33,7 +33,7 @@ const thirdParty: ConfiguredClient = {
   client_id: 'pages-third-party', client_secret: 'pages-third-party-secret', client_name: '上海公积金查询', city: '310000',
   redirect_uris: [`${unserved}/third/callback`], scope: 'openid profile',
 };
-/** A Zhejiang service system on the legacy ticket API (test/flow/legacy.zhejiang.test.ts). */
+/** A Zhejiang service system on the legacy ticket API (test/flow/legacy.zhejiang.login.test.ts). */
 const legacySystem: ConfiguredLegacySystem = {
   province: 'zhejiang', city: '330100', serviceCode: 'pages-hz-tax', name: '杭州办税', callbackUrl: `${unserved}/hz-tax/callback`,
   servicePassword: 'pages-hz-tax-service-password', scopes: ['profile', 'phone'],

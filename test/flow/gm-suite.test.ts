@@ -11,9 +11,8 @@ import { loadConfig } from '../../config/load.ts';
 import { createBroker } from '../../broker/broker.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createMemoryLogger } from '../../broker/platform/log.ts';
-import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { Browser } from '../support/browser.ts';
-import { authorizationRequest, freePort, relyingParty, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from '../support/federation.ts';
+import { authorizationRequest, browse, freePort, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 
 const portal: ConfiguredClient = {
   client_id: 'gm-hangzhou-portal',
@@ -41,13 +40,7 @@ describe('the 国密 suite in a running broker', function () {
   it('signs in, seals with SM4, chains the release with SM3, and refuses a broker of the other suite on the same store', async () => {
     const browser = new Browser();
     const attempt = await authorizationRequest(rp, { scope: 'openid profile phone id_number' });
-    const stopAt = stopAtRedirectUri(rp);
-    let page = await browser.follow(attempt.url, { stopAt });
-    for (let step = 0; step < 4 && !page.location?.startsWith(rp.redirectUri) && page.status === 200 && /<form/i.test(page.body); step += 1) {
-      page = /name="password"/.test(page.body)
-        ? await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: demoPassword }, { stopAt })
-        : await browser.submitForm(page.body, page.url, {}, { stopAt });
-    }
+    const page = await browse(browser, rp, attempt, 'zhangsan');
     assert.ok(page.location?.startsWith(rp.redirectUri), `reached the app: ${page.status} ${page.url}`);
     const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(page.location!), {
       pkceCodeVerifier: attempt.codeVerifier, expectedState: attempt.state, expectedNonce: attempt.nonce, idTokenExpected: true,

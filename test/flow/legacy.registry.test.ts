@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ConfiguredLegacySystem } from '../../config/defaults.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { loadConfig } from '../../config/load.ts';
 import { createLegacyRegistry, LegacyRegistryCode, LegacyRegistryError } from '../../broker/legacy/index.ts';
 import { createMemoryLogger } from '../../broker/platform/log.ts';
 import { createStore } from '../../broker/platform/storage/index.ts';
@@ -12,6 +12,7 @@ import type { Store } from '../../broker/platform/storage/types.ts';
 import { randomBytes } from 'node:crypto';
 import { createSealer } from '../../broker/platform/crypto/index.ts';
 import { storeAuditTrail } from '../../broker/audit/index.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 /** Stored service passwords are sealed under a data key (a fresh one here). */
 const sealer = createSealer('international', [{ id: 'lg1', secret: randomBytes(32) }]);
@@ -34,16 +35,6 @@ const suzhou: ConfiguredLegacySystem = {
   servicePassword: 'sz-gjj-app-secret-2027-xyz',
   scopes: ['openid', 'profile', 'profile'],
 };
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
 
 for (const url of ['memory:', 'postgres://postgres@127.0.0.1:5432/test']) {
   describe(`legacy system registry (${url.split(':')[0]})`, () => {

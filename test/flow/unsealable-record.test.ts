@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient } from '../../config/defaults.ts';
-import { demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { Browser, type Page } from '../support/browser.ts';
-import { authorizationRequest, relyingParty, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from '../support/federation.ts';
+import { authorizationRequest, browse, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 
 const portal: ConfiguredClient = {
   client_id: 'unsealable-portal',
@@ -36,14 +35,7 @@ describe('a sealed record that does not open', function () {
 
   async function toApp(browser: Browser, params: Record<string, string>): Promise<{ page: Page; attempt: Awaited<ReturnType<typeof authorizationRequest>> }> {
     const attempt = await authorizationRequest(rp, params);
-    const stopAt = stopAtRedirectUri(rp);
-    let page = await browser.follow(attempt.url, { stopAt });
-    for (let step = 0; step < 4 && !page.location?.startsWith(rp.redirectUri) && page.status === 200 && /<form/i.test(page.body); step += 1) {
-      page = /name="password"/.test(page.body)
-        ? await browser.submitForm(page.body, page.url, { username: 'zhangsan', password: demoPassword }, { stopAt })
-        : await browser.submitForm(page.body, page.url, {}, { stopAt });
-    }
-    return { page, attempt };
+    return { page: await browse(browser, rp, attempt, 'zhangsan'), attempt };
   }
 
   it('answers userinfo with an OAuth error and the interaction with an error page, and logs the key id', async () => {

@@ -1,7 +1,7 @@
 /**
  * The simulator's people and companies. Every resident ID number and credit code here is synthetic:
  * a real division code, a fictional sequence and a computed check character (asserted in
- * test/simulator.test.ts). Documented in scripts/simulator/README.md.
+ * test/flow/simulator.demo-data.test.ts). Documented in scripts/simulator/README.md.
  */
 import { createHmac } from 'node:crypto';
 import type { AssuranceLevel } from '../../../broker/identity/assurance.ts';
