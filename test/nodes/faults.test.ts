@@ -152,11 +152,12 @@ describe('faults', function () {
     // A node whose national time-out outlasts the slow answer, so its request can finish.
     const stopping = await federation.addNode({ TONGBAN_NATIONAL_TIMEOUT_MS: '5000' });
     const index = federation.nodes.indexOf(stopping);
-    balancer.route = (request) => (/^\/interaction\/[^/]+\/national/.test(request.url ?? '') ? index : 0);
+    // The national return (at the callback itself, or at the interaction's path for older logins).
+    balancer.route = (request) => (/^\/(national\/callback|interaction\/[^/]+\/national)/.test(request.url ?? '') ? index : 0);
     const browser = new Browser();
     const callback = await atNationalCallback(browser, rp);
-    // Each call to the national platform (token, keys, userinfo) now takes 0.8 s.
-    await federation.simulator.misbehave('slow', { delayMs: 800 });
+    // Each call to the national platform (token, keys) now takes 1.5 s: a login needs one or two.
+    await federation.simulator.misbehave('slow', { delayMs: 1500 });
     let answeredAt = 0;
     const inFlight = browser.follow(callback, { stopAt: stopAtRedirectUri(rp) }).then((page) => {
       answeredAt = Date.now();

@@ -206,7 +206,9 @@ describe('signing keys from a file (production)', function () {
 
     const rotated = await runScript('scripts/cli/keys.ts', ['rotate'], { config: config() });
     assert.equal(rotated.code, 0, rotated.stderr);
-    assert.equal(await broker.refreshKeys(), true);
+    // The node re-reads the file every second by itself; under load it may already have seen the
+    // change, so the explicit refresh may find nothing new. What it publishes is what counts.
+    await broker.refreshKeys();
     const published = await publicKids(url);
     assert.equal(published.length, 4);
     assert.deepEqual(published.slice(0, 2), ['operator-es256', 'operator-rs256'], 'the file keys still sign');

@@ -109,6 +109,19 @@ ON CONFLICT (key) DO UPDATE SET
   END
 RETURNING generation`;
 
+/** Runs `step` again while SQLite answers SQLITE_BUSY without waiting, for up to the busy timeout. */
+async function whileBusy<T>(step: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 20; ; pause = Math.min(pause * 2, 500)) {
+    try {
+      return await step();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() + pause > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 export async function createSqliteStore(url: string, options: BackendOptions): Promise<Store> {
   const path = sqlitePath(url);
   await mkdir(dirname(path), { recursive: true });
@@ -130,8 +143,13 @@ export async function createSqliteStore(url: string, options: BackendOptions): P
   let adapter: KeyvSqlite | undefined;
   try {
     // WAL is a property of the file: set once, every later connection (other processes too) uses it.
-    await db.exec('PRAGMA journal_mode = WAL');
-    await transaction(() => db.exec(schema));
+    // Setting it takes a lock SQLite does not wait for, so it is only set when not yet set, and both
+    // steps are retried while another process (a running broker, a CLI) holds the file busy.
+    await whileBusy(async () => {
+      const [current] = await db.all<{ journal_mode: string }>('PRAGMA journal_mode');
+      if (current?.journal_mode !== 'wal') await db.exec('PRAGMA journal_mode = WAL');
+    });
+    await whileBusy(() => transaction(() => db.exec(schema)));
     adapter = new KeyvSqlite({ uri: `sqlite://${path}`, table: 'tongban_records', keySize: 512, busyTimeout: busyTimeoutMs });
     // Its failures also reject the call that hit them; without a listener, emitting would throw.
     adapter.on('error', () => undefined);
