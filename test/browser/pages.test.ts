@@ -70,9 +70,8 @@ describe('every page, both languages, both modes, phone and desktop (axe-core)',
   });
 
   /**
-   * Checks one page: its language, mode and switches, axe-core once (violations only) at the size
-   * the page is at, then a JPEG of the view at each size (the current one first: one resize per
-   * page). Returns the problems.
+   * Checks one page: its language, mode and switches, then at each size (the current one first:
+   * one resize per page) axe-core (violations only) and a JPEG of the view. Returns the problems.
    */
   async function examine(page: Page, name: string, combination: Combination): Promise<string[]> {
     const where = `${name} (${combination.locale}, ${combination.mode})`;
@@ -82,20 +81,23 @@ describe('every page, both languages, both modes, phone and desktop (axe-core)',
     assert.equal(await page.locator('meta[name="viewport"]').count(), 1, `${where}: viewport meta tag`);
     const current = page.viewportSize()?.width === sizes[1].width ? [sizes[1], sizes[0]] : [sizes[0], sizes[1]];
     await page.addScriptTag({ content: axeSource });
-    let started = Date.now();
-    // Runs in the page, where axe-core defines `axe`; written as a string so the test needs no DOM types.
-    const violations = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(wcagTags)} }, resultTypes: ['violations'] })
-      .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ' ' + JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))))`) as string[];
-    spent.axe += Date.now() - started;
-    started = Date.now();
+    // axe-core at each size (the current one first: one resize per page), then a JPEG of the view.
+    const violations: string[] = [];
     for (const [i, size] of current.entries()) {
       if (i > 0) await page.setViewportSize({ width: size.width, height: size.height });
+      let started = Date.now();
+      // Runs in the page, where axe-core defines `axe`; written as a string so the test needs no DOM types.
+      const found = await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(wcagTags)} }, resultTypes: ['violations'] })
+        .then((r) => r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => v.id + ' ' + JSON.stringify(v.nodes.slice(0, 3).map((n) => n.target))))`) as string[];
+      violations.push(...found.map((v) => `${where} ${size.name}: ${v}`));
+      spent.axe += Date.now() - started;
+      started = Date.now();
       await page.screenshot({ path: join(screenshots, `${name}.${combination.locale}.${combination.mode}.${size.name}.jpg`), type: 'jpeg', quality: 60, animations: 'disabled', caret: 'initial' });
+      spent.screenshots += Date.now() - started;
     }
-    spent.screenshots += Date.now() - started;
     spent.pages += 1;
-    return violations.map((v) => `${where} ${current[0]!.name}: ${v}`);
+    return violations;
   }
 
   const atBroker = (path: string) => (url: URL) => url.href.startsWith(federation.issuer) && url.pathname.startsWith(path);
@@ -110,8 +112,6 @@ describe('every page, both languages, both modes, phone and desktop (axe-core)',
   /** One combination's walk through every page, in its own context (cookies, sessions). */
   async function walk(combination: Combination, index: number): Promise<void> {
     // Accept-Language says the other language: the switches' cookies and ui_locales must win.
-    // Every other combination starts at the desktop size: axe checks each page at both sizes
-    // across the combinations (examine alternates the size from page to page).
     const context = await browser.newContext({ locale: combination.locale === 'en' ? 'zh-CN' : 'en-US', viewport: sizes[index % 2] });
     const page = await context.newPage();
     await page.route(`${unserved}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><html lang="en"><title>portal</title><p>portal callback</p></html>' }));
