@@ -51,7 +51,6 @@ import { logProviderErrors } from './oidc/error-events.ts';
 import { seedCities } from '../config/cities.ts';
 import { createLicenceLibraryClient, createLicenceRelay } from './licences/index.ts';
 import { createDashboard, createLoginCounts } from './dashboard/index.ts';
-import { storeAuditTrail } from './audit/store-trail.ts';
 
 /** Longest wait for in-flight requests on stop; below the usual 30 s an orchestrator allows. */
 const { shutdownGraceMs } = tunables;
@@ -160,7 +159,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     isClientActive: isClientActive(registry),
     isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.records.app(clientId)) !== undefined,
   });
-  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, store, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry, consents });
+  const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, adapter: oidcAdapter, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry, consents });
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
   // Development mode says so on every page (config/rules/mode.ts: never a default).
@@ -188,7 +187,6 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // The operator dashboard at /admin, before the admin JSON API answers the rest of /admin/...;
   // its charts count logins in the shared store, so every node contributes.
   const loginCounts = createLoginCounts(store);
-  const dashboardAudit = storeAuditTrail(store);
   metrics.observeLogins((login) => {
     loginCounts.record(login).catch((error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }));
   });
@@ -196,7 +194,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     registry, store, logins: loginCounts, logger, issuer: config.issuer, cookiePrefix: config.cookiePrefix,
     logoutQueue: () => logoutQueueDepth(),
     // The chain as a whole (broker/audit): each dashboard page shows whether it still verifies.
-    verifyAudit: async () => (await dashboardAudit.verify()).ok,
+    verifyAudit: async () => (await audit.verify()).ok,
   }));
   // Members, then resources: the list and its order are in oidc/extensions.ts.
   installProviderExtensions(provider, { members: registry, resources, logger });

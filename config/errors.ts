@@ -4,7 +4,7 @@
  */
 
 /** Stable code of an invalid configuration (the broker's catalogue uses the same text). */
-export const configInvalidCode = 'config_invalid';
+const configInvalidCode = 'config_invalid';
 
 export class ConfigError extends Error {
   readonly code = configInvalidCode;

@@ -177,8 +177,8 @@ function validate(config: Json, problems: string[]): void {
     if (typeof client.client_id !== 'string' || client.client_id === '') problems.push(`${at}.client_id: required`);
     else if (seen.has(client.client_id)) problems.push(`${at}.client_id: duplicate "${client.client_id}"`);
     else seen.add(client.client_id);
-    if (typeof client.city !== 'string' || !isDivisionCode(client.city)) problems.push(`${at}.city: must be a 6-digit GB/T 2260 division code`);
-    else if (memberCityCodeProblem(client.city)) problems.push(`${at}.city: ${memberCityCodeProblem(client.city)}`);
+    const cityProblem = typeof client.city !== 'string' || !isDivisionCode(client.city) ? 'must be a 6-digit GB/T 2260 division code' : memberCityCodeProblem(client.city);
+    if (cityProblem) problems.push(`${at}.city: ${cityProblem}`);
     if (client.legal_person_subject !== undefined && client.legal_person_subject !== 'person' && client.legal_person_subject !== 'company') {
       problems.push(`${at}.legal_person_subject: must be "person" or "company"`);
     }

@@ -8,7 +8,7 @@ import { checkpointSigner, loadStoredCheckpointKey } from '../platform/crypto/ch
 import { cryptoSuite, type CryptoSuiteName } from '../platform/crypto/suite.ts';
 import type { Store } from '../platform/storage/types.ts';
 import type { AuditEntry } from './entry.ts';
-import { createAuditTrail, type AuditTrail } from './trail.ts';
+import { createAuditTrail, defaultCheckpointEvery, type AuditTrail } from './trail.ts';
 
 /** The audit trail of `store`, opened at first use under the suite the store was written under. */
 export function storeAuditTrail(store: Store): AuditTrail {
@@ -18,7 +18,7 @@ export function storeAuditTrail(store: Store): AuditTrail {
     return createAuditTrail({ store, suite: cryptoSuite(suite), signer: checkpointSigner(await loadStoredCheckpointKey(store, suite)) });
   })());
   return {
-    checkpointEvery: 100,
+    checkpointEvery: defaultCheckpointEvery,
     append: async (record) => (await open()).append(record),
     list: async (filter) => (await open()).list(filter),
     read: async () => (await open()).read(),

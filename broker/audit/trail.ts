@@ -54,13 +54,15 @@ export interface AuditTrail {
   verify(options?: { readonly trustedSigners?: readonly string[] }): Promise<ChainVerdict>;
 }
 
+/** A checkpoint every this many positions, unless a trail is opened with another spacing. */
+export const defaultCheckpointEvery = 100;
 const readBatch = 500;
 const maxAttempts = 200;
 
 export function createAuditTrail(options: AuditTrailOptions): AuditTrail {
   const { store, suite, signer } = options;
   const log = options.log ?? 'audit';
-  const checkpointEvery = options.checkpointEvery ?? 100;
+  const checkpointEvery = options.checkpointEvery ?? defaultCheckpointEvery;
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 2) throw new RangeError('checkpointEvery must be an integer of at least 2');
   const now = options.now ?? (() => new Date());
 

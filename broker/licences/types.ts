@@ -22,7 +22,6 @@ export const licenceTypes = [
 export type LicenceTypeName = (typeof licenceTypes)[number]['type'];
 export type LicenceScope = `licence:${LicenceTypeName}`;
 
-export const licenceScopePrefix = 'licence:';
 /** The scope of the national access token that lets the broker ask the national licence library. */
 export const nationalLicenceScope = 'licences';
 

@@ -12,6 +12,7 @@ import type { Logger } from '../platform/log.ts';
 import { errorPage } from '../platform/pages/layout.ts';
 import { LegalPersonError, companyChoicePath, companyPromptName, legalPersonScope, noCompanyError, unverifiableError, type LegalPersons } from '../legal-person/index.ts';
 import { companyChoicePage } from './company-page.ts';
+import { showRefusal } from './refusal-page.ts';
 import { requiredMandateScopesOf } from '../release/legal-person.ts';
 import { routes } from '../../config/defaults.ts';
 
@@ -33,9 +34,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
   /** Ends the interaction with an error for the portal, and shows the person why, with a way back. */
   async function refuse(ctx: Context, error: TongbanError, description: string) {
     const back = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
-    ctx.status = error.status;
-    ctx.type = 'html';
-    ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+    showRefusal(ctx, error, back);
   }
 
   router.get(routes.interaction.company, async (ctx) => {

@@ -15,6 +15,7 @@ import { cityOf } from '../release/sectors.ts';
 import { consentTo, isSensitive, purposeOf, refuse, sensitiveAmong, sensitiveLabels } from '../release/sensitive.ts';
 import { applyConsentRecord, type ConsentRecords } from '../release/consent-records.ts';
 import type { InteractionOptions } from './context.ts';
+import { routePath, routes } from '../../config/defaults.ts';
 
 type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -53,7 +54,7 @@ export async function showConsent(options: InteractionOptions, ctx: Context, det
     body: html`<p>${th('consent.asks', { app: html`<strong id="app">${appName}</strong>`, city: cityLabel ? th('consent.city', { city: html`<span id="city">${cityLabel}</span>` }) : '' })}</p>
 ${identity ? html`<p id="person">${th('consent.person', { name: html`<strong>${identity.person.name}</strong>` })}</p>` : ''}
 <p id="identifiers">${t('consent.scope.openid')}</p>
-<form method="post" action="/interaction/${details.uid}/consent">
+<form method="post" action="${routePath(routes.interaction.consent, details.uid)}">
 <ul>${missing.filter((s) => s !== 'openid').map((s) => html`<li>${scopeLabel(s)}</li>`)}${services.map(([service, scopes]) => html`<li class="service">${t('consent.service', { service, scopes: scopes.join(' ') })}</li>`)}</ul>
 ${sensitive.length ? html`<fieldset id="sensitive"><legend>${t('consent.sensitive')}</legend>
 ${sensitive.map((s) => {

@@ -4,17 +4,18 @@
  * every node reports the whole federation's queue.
  */
 import type Provider from 'oidc-provider';
-import { appCity, provinceLabel } from '../platform/metrics/index.ts';
+import { appCity, provinceLabel, type LogoutQueueDepth } from '../platform/metrics/index.ts';
 import type { DeliveryQueue } from './queue.ts';
 
-export type LogoutQueueDepth = Record<string, { waiting: number; oldestSeconds: number }>;
-
-export function logoutQueueDepthOf(provider: Provider, queue: Pick<DeliveryQueue, 'pending'>): () => Promise<LogoutQueueDepth> {
+export function logoutQueueDepthOf(provider: Provider, queue: Pick<DeliveryQueue, 'pending'>): LogoutQueueDepth {
   return async () => {
-    const depth: LogoutQueueDepth = {};
+    const depth: Record<string, { waiting: number; oldestSeconds: number }> = {};
     const now = Date.now();
+    // Many deliveries share a few clients: look each client up once per reading.
+    const provinces = new Map<string, string>();
     for (const delivery of await queue.pending()) {
-      const province = provinceLabel(await appCity(provider, delivery.clientId));
+      let province = provinces.get(delivery.clientId);
+      if (province === undefined) provinces.set(delivery.clientId, province = provinceLabel(await appCity(provider, delivery.clientId)));
       const entry = (depth[province] ??= { waiting: 0, oldestSeconds: 0 });
       entry.waiting += 1;
       entry.oldestSeconds = Math.max(entry.oldestSeconds, (now - delivery.createdAt) / 1000);

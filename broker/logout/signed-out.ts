@@ -27,7 +27,7 @@ export interface SignedOutMarker {
 const markerMaxAgeMs = 30 * 24 * 3600 * 1000;
 const states: readonly NationalSignOut[] = ['ended', 'pending', 'unavailable'];
 
-export const signedOutCookieName = (cookiePrefix: string) => `${cookiePrefix}_signed_out`;
+const signedOutCookieName = (cookiePrefix: string) => `${cookiePrefix}_signed_out`;
 
 export function readSignedOut(ctx: Context, cookiePrefix: string): SignedOutMarker | undefined {
   const value = ctx.cookies.get(signedOutCookieName(cookiePrefix), { signed: true });

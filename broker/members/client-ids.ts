@@ -25,7 +25,7 @@ interface HolderRecord {
 }
 
 /** Prefix of the broker's own clients (legacy bridges, …); no app or service may take one. */
-export const internalClientIdPrefix = 'tongban-';
+const internalClientIdPrefix = 'tongban-';
 
 /** Where a resource server's own client id points to its service (written by broker/resources). */
 export const serviceClientKey = (clientId: string): string => `resource-client:${clientId}`;

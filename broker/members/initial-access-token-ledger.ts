@@ -38,7 +38,7 @@ export interface InitialAccessTokenLedger {
   use(token: string): Promise<TokenUse>;
 }
 
-export const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url');
+const digestOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 const entryKey = (id: string) => `registry:iat-entry:${id}`;
 const usesKey = (id: string) => `registry:iat-uses:${id}`;
 const indexKey = 'registry:iat-entries';

@@ -27,8 +27,8 @@ import type { MemberApp, PublicJwks, TokenAuthMethod } from './types.ts';
 
 /** Every scope the broker knows (the release scopes plus `offline_access`). */
 export const appScopes: readonly string[] = ['openid', 'offline_access', ...releaseScopes.filter((s) => s !== 'openid'), ...licenceScopes];
-export const tokenAuthMethods: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-export const defaultAppScope = 'openid profile';
+const tokenAuthMethods: readonly TokenAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+const defaultAppScope = 'openid profile';
 /** What a dynamically registered app of a city may ask for unless the city says otherwise: no ID numbers. */
 export const defaultRegistrationScopes: readonly string[] = ['openid', 'offline_access', 'profile', 'phone', 'legal_person'];
 /** Grants beside `authorization_code`, which every app has. */

@@ -16,7 +16,7 @@ const organisationLabels = 3;
 const sectorFetchTimeoutMs = 5_000;
 
 /** The organisation a hostname belongs to: its last three labels (an IP address is its own). */
-export function organisationOf(hostname: string): string {
+function organisationOf(hostname: string): string {
   if (/^[\d.]+$/.test(hostname) || hostname.startsWith('[')) return hostname;
   const labels = hostname.split('.');
   return labels.length <= organisationLabels ? hostname : labels.slice(-organisationLabels).join('.');

@@ -1,17 +1,13 @@
 /**
  * The oidc-provider configuration of the broker, in one place. Each option says why it is set.
  */
-import Provider, { errors, interactionPolicy, type ClientMetadata, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type AdapterFactory, type ClientMetadata, type Configuration, type FindAccount, type KoaContextWithOIDC } from 'oidc-provider';
 import { routePath, routes, tunables, type ConfiguredClient, type TongbanConfig } from '../../config/defaults.ts';
 import type { BrokerKeys } from './keys.ts';
 import type { ClaimsRelease } from '../release/oidc.ts';
 import { acrValues, levelOfAcr } from '../identity/assurance.ts';
-import { createOidcAdapterFactory } from './adapter.ts';
-import { cryptoSuite } from '../platform/crypto/suite.ts';
-import { storeIdKeyOf } from '../platform/crypto/store-id-key.ts';
 import { createGuardedFetch } from '../platform/http/outbound.ts';
 import { nationalSignOutStatement, readSignedOut } from '../logout/signed-out.ts';
-import type { Store } from '../platform/storage/types.ts';
 import { errorPage, html, page } from '../platform/pages/layout.ts';
 import { localized, t } from '../platform/i18n/index.ts';
 import { describeOAuthError } from '../platform/pages/oauth-errors.ts';
@@ -66,7 +62,8 @@ function acrLevelCheck(): InstanceType<typeof interactionPolicy.Check> {
 export interface ProviderOptions {
   readonly config: TongbanConfig;
   readonly keys: BrokerKeys;
-  readonly store: Store;
+  /** oidc-provider's storage adapter (oidc/adapter.ts), the one the broker's tools also write with. */
+  readonly adapter: AdapterFactory;
   readonly release: ClaimsRelease;
   readonly findAccount: FindAccount;
   /** Resource servers (RFC 8707), their token policy and token exchange (docs/relying-services.md). */
@@ -79,7 +76,7 @@ export interface ProviderOptions {
   readonly consents?: ConsentRecords;
 }
 
-export function createProvider({ config, keys, store, release, findAccount, resources, legalPersons, registry, consents }: ProviderOptions): Provider {
+export function createProvider({ config, keys, adapter, release, findAccount, resources, legalPersons, registry, consents }: ProviderOptions): Provider {
   const policy = interactionPolicy.base();
   const login = policy.get('login')!;
   // Levels are ordered: acr_level accepts any level at or above the one asked for, where the
@@ -93,10 +90,6 @@ export function createProvider({ config, keys, store, release, findAccount, reso
     policy.add(legalPersons.prompt, policy.indexOf(login) + 1);
   }
   const prefix = config.cookiePrefix;
-  // Tokens and codes are stored under a keyed hash of their value, keyed from the deployment secret.
-  const adapter = createOidcAdapterFactory(store, {
-    idKey: storeIdKeyOf(keys.subjectSecret), suite: cryptoSuite(config.crypto?.suite ?? 'international'), clockToleranceSeconds: tunables.clockToleranceSeconds,
-  });
 
   const configuration: Configuration = {
     adapter: clientAdapter(adapter, registry, resources),

@@ -8,7 +8,7 @@ import type { TongbanConfig } from '../defaults.ts';
 const loopbackHostnames = new Set(['localhost', '::1', '[::1]']);
 
 /** Whether a host name or address is this machine (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHostname(host: string): boolean {
+function isLoopbackHostname(host: string): boolean {
   return loopbackHostnames.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
 }
 

@@ -39,9 +39,9 @@ export interface ResourceServerInput {
 export type ConfiguredResourceServer = ResourceServerInput;
 
 /** OpenID Connect scopes belong to the broker; a resource server accepts its own. */
-export const reservedResourceScopes = new Set(['openid', 'offline_access', 'profile', 'email', 'phone', 'address', 'id_number', 'legal_person']);
-export const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
-export const maxTtlSeconds = 3600;
+const reservedResourceScopes = new Set(['openid', 'offline_access', 'profile', 'email', 'phone', 'address', 'id_number', 'legal_person']);
+const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+const maxTtlSeconds = 3600;
 
 export interface ValidationOptions {
   /** Accept http identifiers on loopback addresses (development only). */

@@ -10,7 +10,7 @@ import { seedCities } from '../../config/cities.ts';
 import { tunables } from '../../config/defaults.ts';
 import { ConfigError } from '../../config/load.ts';
 import { configurationLine, loadProgramConfig, storeText } from './configuration.ts';
-import { alignedTable } from './display-width.ts';
+import { alignedTable as table } from './display-width.ts';
 import { list, parse, readJwks, str, ttlSeconds, UsageError } from './arguments.ts';
 import { isTongbanError } from '../../broker/platform/errors.ts';
 import { createLogger } from '../../broker/platform/log.ts';
@@ -60,9 +60,6 @@ function actorText(actor: Actor): string {
     default: return `system:${actor.reason}`;
   }
 }
-
-/** Aligned columns; Chinese names are two columns wide per character. */
-const table = (rows: string[][]): string => alignedTable(rows);
 
 interface Output {
   /** Printed as JSON (always, or with --json). */

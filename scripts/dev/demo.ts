@@ -11,9 +11,9 @@
 import { pathToFileURL } from 'node:url';
 import { createBroker, type Broker } from '../../broker/broker.ts';
 import { routes } from '../../config/defaults.ts';
-import { ConfigError, loadConfig } from '../../config/load.ts';
+import { ConfigError } from '../../config/load.ts';
 import { developmentBanner } from '../cli/banner.ts';
-import { configSourceOf, configurationLine, loadProgramConfig } from '../cli/configuration.ts';
+import { configurationLine, loadProgramConfig } from '../cli/configuration.ts';
 import { createDemoPortal, type DemoPortal } from './demo-portal/index.ts';
 import { createDemoService, demoHousingFundResource, housingFundScope, type DemoService } from './demo-service/index.ts';
 import { demoAccounts, demoPassword, type NationalSimulator } from './simulator/index.ts';
@@ -36,7 +36,6 @@ export interface Demo {
 interface Stoppable { stop(): Promise<void> }
 
 export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<Demo> {
-  const file = configSourceOf(env, 'demo').file ?? '';
   const portalSpecs = [
     { port: Number(env.PORTAL_PORT ?? 3200), cookieName: 'demo_portal_sid' },
     { port: Number(env.SHANGHAI_PORTAL_PORT ?? 3201), cookieName: 'demo_portal_shanghai_sid' },
@@ -44,14 +43,14 @@ export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<D
   const servicePort = Number(env.DEMO_SERVICE_PORT ?? 3300);
   const serviceBase = `http://127.0.0.1:${servicePort}`;
   const serviceIdentifier = `${serviceBase}/api`;
-  const configured = loadConfig({ env, file }).clients;
+  const configured = loadProgramConfig(env, 'demo').config.clients;
   const clientAt = (base: string) => configured.find((c) => c.redirect_uris.some((uri) => uri.startsWith(`${base}/`)));
   const portalClients = portalSpecs.map((p) => ({ ...p, client: clientAt(p.url) })).filter((p) => p.client?.client_secret);
   const deskClient = clientAt(serviceBase);
   const first = portalClients[0];
   if (!first || first.port !== portalSpecs[0]!.port) throw new Error(`no configured client redirects to the demo portal at ${portalSpecs[0]!.url}`);
   // The 公积金 service of 上海 accepts tokens the 杭州 portal asks for on the person's behalf.
-  const config = loadConfig({ env, file, overrides: { resources: [demoHousingFundResource(serviceIdentifier, [first.client!.client_id])] } });
+  const { config } = loadProgramConfig(env, 'demo', { resources: [demoHousingFundResource(serviceIdentifier, [first.client!.client_id])] });
   const simulator: NationalSimulator = await runSimulator({
     ...env,
     SIMULATOR_ISSUER: config.national.issuer,

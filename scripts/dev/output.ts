@@ -27,7 +27,7 @@ export interface ProcessOutput {
 }
 
 /** Lines kept per process; a multi-node test writes a few thousand. */
-export const outputLineLimit = 100_000;
+const outputLineLimit = 100_000;
 
 const outputObservers = new Set<(output: ProcessOutput) => void>();
 

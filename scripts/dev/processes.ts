@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@keyv/redis';
 import { captureOutput, type ProcessOutput } from './output.ts';
 
-export { observeProcessOutputs, outputLineLimit, type OutputLine, type ProcessOutput } from './output.ts';
+export { observeProcessOutputs, type OutputLine, type ProcessOutput } from './output.ts';
 
 export const repositoryRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -264,18 +264,14 @@ export async function spawnBroker(options: BrokerProcessOptions): Promise<Broker
   track(child);
   const logs: Array<Record<string, unknown>> = [];
   const text: string[] = [];
-  let out = '';
   let listening: ((url: string) => void) | undefined;
   const output = captureOutput(child, options.script ?? 'scripts/cli/broker.ts', {
     keep: options.keepLogs !== false,
     onLine: (line) => {
       if (line.stream === 'stdout') {
         // Only the start-up is looked for here; the lines themselves are in `output`.
-        if (listening) {
-          out += `${line.text}\n`;
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1]) listening(match[1]);
-        }
+        const match = /listening on (http:\/\/\S+)/.exec(line.text);
+        if (match?.[1]) listening?.(match[1]);
         return;
       }
       if (line.json && options.keepLogs !== false) {
@@ -294,7 +290,6 @@ export async function spawnBroker(options: BrokerProcessOptions): Promise<Broker
     }, options.startTimeoutMs ?? 15_000);
     listening = (found) => {
       listening = undefined;
-      out = '';
       clearTimeout(timer);
       resolveUrl(found);
     };

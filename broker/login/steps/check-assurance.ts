@@ -4,7 +4,7 @@
  * `unmet_authentication_requirements` and the person is told how to raise it.
  */
 import { describeError } from '../../platform/errors.ts';
-import { errorPage } from '../../platform/pages/layout.ts';
+import { showRefusal } from '../refusal-page.ts';
 import type { NationalReturnStep } from './flow.ts';
 import { interactionResult } from './interaction-result.ts';
 
@@ -20,10 +20,7 @@ export const checkAssurance: NationalReturnStep = async (flow, next) => {
       error: 'unmet_authentication_requirements',
       error_description: `assurance level ${pending.level} was requested; ${achieved} was reached`,
     });
-    const unmet = describeError('assurance_too_low', { required: pending.level, achieved });
-    ctx.status = unmet.status;
-    ctx.type = 'html';
-    ctx.body = errorPage({ ...unmet, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+    showRefusal(ctx, describeError('assurance_too_low', { required: pending.level, achieved }), back);
     return;
   }
   await next();

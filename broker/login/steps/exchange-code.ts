@@ -7,8 +7,8 @@
  * way but first shows the person why, with a way back to the app.
  */
 import { isTongbanError } from '../../platform/errors.ts';
-import { errorPage } from '../../platform/pages/layout.ts';
 import { callbackPath } from '../context.ts';
+import { showRefusal } from '../refusal-page.ts';
 import type { NationalReturnStep } from './flow.ts';
 import { interactionResult } from './interaction-result.ts';
 
@@ -29,9 +29,7 @@ export const exchangeCode: NationalReturnStep = async (flow, next) => {
         ctx.redirect(back);
         return;
       }
-      ctx.status = error.status;
-      ctx.type = 'html';
-      ctx.body = errorPage({ code: error.code, message: error.message, messageZh: error.messageZh, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+      showRefusal(ctx, error, back);
       return;
     }
     throw error;

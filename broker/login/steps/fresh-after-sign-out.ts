@@ -4,7 +4,7 @@
  * terminal never inherits the previous one's national session; a fresh one removes the marker.
  */
 import { describeError } from '../../platform/errors.ts';
-import { errorPage } from '../../platform/pages/layout.ts';
+import { showRefusal } from '../refusal-page.ts';
 import { clearSignedOut, isFreshAfter, readSignedOut } from '../../logout/signed-out.ts';
 import type { NationalReturnStep } from './flow.ts';
 import { interactionResult } from './interaction-result.ts';
@@ -20,10 +20,7 @@ export const freshAfterSignOut: NationalReturnStep = async (flow, next) => {
     const back = await interactionResult(flow, {
       error: 'login_required', error_description: 'a fresh national authentication is required after a sign-out in this browser',
     });
-    const refused = describeError('login_required');
-    ctx.status = refused.status;
-    ctx.type = 'html';
-    ctx.body = errorPage({ ...refused, back: { href: back, label: '返回服务', labelEn: 'Back to the service' } });
+    showRefusal(ctx, describeError('login_required'), back);
     return;
   }
   if (marker) clearSignedOut(ctx, prefix);

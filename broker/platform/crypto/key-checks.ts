@@ -15,7 +15,8 @@ const checkPrefix = 'crypto:key-check:';
 const checkIndex = 'crypto:key-checks';
 const checkContext = 'key-check';
 const checkValue = 'tongban data key check';
-const sealedIndex = 'sealed:index';
+/** The set listing every sealed record (kept by sealed-records.ts). */
+export const sealedIndex = 'sealed:index';
 
 interface KeyCheckRecord {
   readonly sealed: string;

@@ -9,7 +9,7 @@
  * const identity = await sealed.get<Identity>('identity:abc', 'identity');
  */
 import type { Store } from '../storage/types.ts';
-import { keyCheckWriter } from './key-checks.ts';
+import { keyCheckWriter, sealedIndex as indexKey } from './key-checks.ts';
 import { isSealed, type Sealer } from './sealing.ts';
 
 interface SealedRecord {
@@ -18,8 +18,6 @@ interface SealedRecord {
   /** Epoch milliseconds, or null for no expiry: lets a re-seal keep the remaining lifetime. */
   readonly expiresAt: number | null;
 }
-
-const indexKey = 'sealed:index';
 
 export interface SealedRecords {
   set(key: string, value: unknown, context: string, ttlMs?: number): Promise<void>;

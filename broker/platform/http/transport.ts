@@ -15,8 +15,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import ipaddr from 'ipaddr.js';
 
-export { trustedProxyProblems } from '../../../config/rules/proxies.ts';
-
 /** One year, as the HSTS preload rules ask; no `includeSubDomains`: other hosts of the domain are not ours. */
 export const hstsValue = 'max-age=31536000';
 

@@ -2,4 +2,4 @@
 export { everyText, errorAdvice, adviceOf, pageMessages, plainWording, textOf, type MessageKey, type Text } from './messages.ts';
 export { currentLocale, currentPresentation, defaultPresentation, localeOf, localeOfUiLocales, locales, withPresentation, type DisplayMode, type Locale, type Presentation } from './presentation.ts';
 export { fillPlaceholders, localized, t } from './translate.ts';
-export { choosePresentation, preferenceCookies, preferencesRoute, safeReturnPath, type PresentationOptions } from './choose.ts';
+export { choosePresentation, safeReturnPath, type PresentationOptions } from './choose.ts';

@@ -5,9 +5,10 @@
  * to pass a language through every call. Outside a request: Chinese, standard.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Locale } from '../error-catalogue.ts';
 
-/** The languages of the pages; zh-CN is the default. */
-export type Locale = 'zh-CN' | 'en';
+/** The languages of the pages (the error catalogue's); zh-CN is the default. */
+export type { Locale };
 export const locales: readonly Locale[] = ['zh-CN', 'en'];
 
 /** `elder` is the 适老化 mode (MIIT 互联网网站适老化通用设计规范): larger text, stronger contrast, larger targets. */

@@ -13,6 +13,7 @@ import {
 } from 'rate-limiter-flexible';
 import sqlite3 from 'sqlite3';
 import type { RateLimit } from '../../../config/defaults.ts';
+import { storeUrlScheme, sweepIntervalMs } from '../storage/common.ts';
 import { clusterRootUrls } from '../storage/redis.ts';
 import { sqlitePath } from '../storage/sqlite.ts';
 
@@ -33,7 +34,6 @@ export interface LimiterBackend {
 
 /** The table of the SQL backends; one for every limiter, keys carry the limiter's prefix. */
 export const rateLimitTable = 'tongban_rate_limits';
-const sweepIntervalMs = 60_000;
 
 function options(namespace: string, name: string, limit: RateLimit) {
   return {
@@ -152,7 +152,7 @@ async function endRedis(client: { readonly isOpen: boolean; close(): Promise<unk
  * connection, and for tools). `close` ends it.
  */
 export async function limiterConnectionOf(url: string): Promise<{ connection: LimiterConnection; close(): Promise<void> }> {
-  const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = storeUrlScheme(url);
   switch (scheme) {
     case 'memory':
       return { connection: { kind: 'memory' }, close: async () => undefined };

@@ -1,6 +1,6 @@
 /** Rate limits of every door, counted in the store (docs/security.md). */
-export { limiterConnectionOf, openLimiterBackend, rateLimitTable, type LimiterBackend, type LimiterConnection } from './backends.ts';
+export { limiterConnectionOf, openLimiterBackend, type LimiterBackend, type LimiterConnection } from './backends.ts';
 export { installClientLimits } from './clients.ts';
-export { createRateLimiters, limitKey, type LimitName, type RateLimiters, type Verdict } from './limits.ts';
+export { createRateLimiters, type LimitName, type RateLimiters, type Verdict } from './limits.ts';
 export { brokerPathTable, legacyServiceGuard, rateLimitMiddleware, type LegacyOutcomeState, type PathLimit } from './middleware.ts';
-export { oauthErrorCode, respondTooMany, tooManyRequests, tooManyRequestsCode } from './respond.ts';
+export { respondTooMany, tooManyRequests } from './respond.ts';

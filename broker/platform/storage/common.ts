@@ -33,6 +33,11 @@ export function wholeMs(ttlMs: number): number {
   return Math.max(1, Math.ceil(ttlMs));
 }
 
+/** The scheme of a store URL, lower-cased (`memory`, `sqlite`, `redis+cluster`, ...), or undefined. */
+export function storeUrlScheme(url: string): string | undefined {
+  return /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
+}
+
 export function checkNamespace(namespace: string): string {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
     throw new Error(`storage namespace must be 1-64 characters of A-Z a-z 0-9 _ . -, got "${namespace}"`);

@@ -18,7 +18,7 @@
  * await store.close();
  */
 import { createLogger, type Logger } from '../log.ts';
-import { checkNamespace } from './common.ts';
+import { checkNamespace, storeUrlScheme } from './common.ts';
 import { createMemoryStore } from './memory.ts';
 import { createPostgresStore } from './postgres.ts';
 import { createRedisStore } from './redis.ts';
@@ -36,7 +36,7 @@ export interface StoreOptions {
 export async function createStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const namespace = checkNamespace(options.namespace ?? 'tongban');
   const logger = options.logger ?? createLogger({ level: 'error', write: () => undefined });
-  const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = storeUrlScheme(url);
   const backend = { namespace, logger };
   switch (scheme) {
     case 'memory':
