@@ -13,8 +13,9 @@
  *   --median-of <n> runs, each on fresh servers; every figure is the median of the runs (default 1)
  *   --only <list>   contenders to run, comma-separated (default broker,bare,relay)
  *   --no-multinode  skip the multi-node phase
- *   --trace         Redis MONITOR and request counts over 20 single logins per contender: what one
- *                   login asks of the store, command by command (independent of machine load)
+ *   --trace         Redis MONITOR and request counts over 20 single logins, refreshes, userinfo and
+ *                   introspection calls per contender: what each asks of the store, command by
+ *                   command (independent of machine load)
  *   --profile       profile the broker instead (node --cpu-prof) under concurrency-16 logins and
  *                   print where its CPU time goes; the profile is kept in .bench/profile/
  *   --profile-phase <kind>  with --profile: login (default), refresh, userinfo or introspection
@@ -147,29 +148,33 @@ async function measureRun(contenders: Contender[], seconds: number, multinode: b
 async function traceLogins(contenders: Contender[]): Promise<void> {
   const load = await startLoadGenerator();
   const servers = await startBenchServers({ contenders });
-  const logins = 20;
+  const operations = 20;
   try {
     for (const c of contenders) {
       const target = servers.targets.get(c)!;
       await load.run({ kind: 'login', target, concurrency: 1, durationMs: 1500 });
       const server = servers.servers.get(c)!;
       const national = servers.servers.get('national')!;
-      const monitor = await monitorRedis(servers.redis.url, server.namespace!);
-      const [before, nationalBefore] = await Promise.all([server.usage(), national.usage()]);
-      let done = 0;
-      while (done < logins) done += (await load.run({ kind: 'login', target, concurrency: 1, durationMs: 1 })).count;
-      const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
-      const { commands, roundTrips } = await monitor.stop();
-      const total = Object.values(commands).reduce((a, b) => a + b, 0);
-      const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
-      process.stdout.write([
-        `${c}: ${done} logins, ${fixed(total / done, 1)} store commands per login (scripts' own included), ${fixed(roundTrips / done, 1)} round trips`,
-        ...lines(commands),
-        '  requests served per login:',
-        ...lines(requestsPer(before, after, 1)),
-        ...(c === 'bare' ? [] : ['  national requests per login:', ...lines(requestsPer(nationalBefore, nationalAfter, 1))]),
-        '',
-      ].join('\n'));
+      for (const kind of ['login', 'refresh', 'userinfo', 'introspection'] as const) {
+        if (kind !== 'login') await load.run({ kind, target, concurrency: 1, durationMs: 300 });
+        const monitor = await monitorRedis(servers.redis.url, server.namespace!);
+        const [before, nationalBefore] = await Promise.all([server.usage(), national.usage()]);
+        let done = 0;
+        while (done < operations) done += (await load.run({ kind, target, concurrency: 1, durationMs: 1 })).count;
+        const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
+        const { commands, roundTrips } = await monitor.stop();
+        const total = Object.values(commands).reduce((a, b) => a + b, 0);
+        const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
+        const nationalRequests = requestsPer(nationalBefore, nationalAfter, 1);
+        process.stdout.write([
+          `${c}: ${done} ${kind}, ${fixed(total / done, 1)} store commands per ${kind} (scripts' own included), ${fixed(roundTrips / done, 1)} round trips`,
+          ...lines(commands),
+          `  requests served per ${kind}:`,
+          ...lines(requestsPer(before, after, 1)),
+          ...(c === 'bare' || Object.keys(nationalRequests).length === 0 ? [] : [`  national requests per ${kind}:`, ...lines(nationalRequests)]),
+          '',
+        ].join('\n'));
+      }
     }
   } finally {
     await servers.stop();
