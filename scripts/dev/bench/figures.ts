@@ -32,6 +32,11 @@ export interface MultinodeFigures {
   readonly one: JobResult;
   readonly three: JobResult;
   readonly ratio: number;
+  /** Broker CPU per login, summed over every node: equal figures mean three nodes do no extra work. */
+  readonly oneCpuMsPerLogin: number;
+  readonly threeCpuMsPerLogin: number;
+  readonly oneCommandsPerLogin: number;
+  readonly threeCommandsPerLogin: number;
 }
 
 export interface SoakSummary {

@@ -13,6 +13,7 @@
  *   --median-of <n> runs, each on fresh servers; every figure is the median of the runs (default 1)
  *   --only <list>   contenders to run, comma-separated (default broker,bare,relay)
  *   --no-multinode  skip the multi-node phase
+ *   --multinode-only  only the multi-node phase (one node, then three, behind the balancer)
  *   --trace         Redis MONITOR and request counts over 20 single logins, refreshes, userinfo and
  *                   introspection calls per contender: what each asks of the store, command by
  *                   command (independent of machine load)
@@ -114,13 +115,22 @@ async function measureMultinode(load: LoadGenerator, seconds: number): Promise<M
     const all = nodes.map((node) => node.url);
     const target = servers.targets.get('cluster')!;
     const run = (durationMs: number) => load.run({ kind: 'login', target, concurrency: 16, durationMs });
+    /** A measured phase, with the CPU every broker node spent on it per login (all nodes summed). */
+    const measured = async (): Promise<[JobResult, number, number]> => {
+      const [before, commandsBefore] = await Promise.all([Promise.all(nodes.map((node) => node.usage())), redisCommands(servers.redis.url)]);
+      const result = await run(seconds * 1000);
+      const [after, commandsAfter] = await Promise.all([Promise.all(nodes.map((node) => node.usage())), redisCommands(servers.redis.url)]);
+      const spent = after.reduce((total, usage, i) => total + cpuMs(before[i]!.cpu, usage.cpu), 0);
+      const logins = Math.max(1, result.count);
+      return [result, spent / logins, (commandsAfter - commandsBefore) / logins];
+    };
     await run(3000); // warm-up: every node, round robin
     balancer.nodes = all.slice(0, 1);
     await run(2000);
-    const one = await run(seconds * 1000);
+    const [one, oneCpuMsPerLogin, oneCommandsPerLogin] = await measured();
     balancer.nodes = all;
-    const three = await run(seconds * 1000);
-    return { one, three, ratio: three.perSecond / Math.max(1e-9, one.perSecond) };
+    const [three, threeCpuMsPerLogin, threeCommandsPerLogin] = await measured();
+    return { one, three, ratio: three.perSecond / Math.max(1e-9, one.perSecond), oneCpuMsPerLogin, threeCpuMsPerLogin, oneCommandsPerLogin, threeCommandsPerLogin };
   } finally {
     await servers.stop();
   }
@@ -249,6 +259,7 @@ async function main(): Promise<void> {
     options: {
       seconds: { type: 'string' }, only: { type: 'string' }, profile: { type: 'boolean' }, 'profile-phase': { type: 'string' },
       'median-of': { type: 'string' }, 'no-multinode': { type: 'boolean' }, trace: { type: 'boolean' }, sealing: { type: 'boolean' },
+      'multinode-only': { type: 'boolean' },
     },
   });
   if (values.sealing) {
@@ -260,6 +271,16 @@ async function main(): Promise<void> {
   mkdirSync(outputDir, { recursive: true });
   if (values.profile) {
     await profileBroker(seconds, (values['profile-phase'] ?? 'login') as JobKind);
+    return;
+  }
+  if (values['multinode-only']) {
+    const load = await startLoadGenerator();
+    try {
+      const { one, three, ratio, oneCpuMsPerLogin, threeCpuMsPerLogin, oneCommandsPerLogin, threeCommandsPerLogin } = await measureMultinode(load, seconds);
+      process.stdout.write(`one node ${fixed(one.perSecond, 1)}/s (p99 ${fixed(one.p99Ms, 1)} ms, ${fixed(oneCpuMsPerLogin, 2)} ms CPU and ${fixed(oneCommandsPerLogin, 1)} store commands per login), three nodes ${fixed(three.perSecond, 1)}/s (p99 ${fixed(three.p99Ms, 1)} ms, ${fixed(threeCpuMsPerLogin, 2)} ms CPU, all nodes, and ${fixed(threeCommandsPerLogin, 1)} store commands per login): ${fixed(ratio, 2)}×, ${one.errors + three.errors} errors\n`);
+    } finally {
+      await load.stop();
+    }
     return;
   }
   const contenders = (values.only?.split(',') ?? ['broker', 'bare', 'relay']) as Contender[];
@@ -277,7 +298,7 @@ async function main(): Promise<void> {
   const figures = median(all);
   const checks = targets(figures, readSoak());
   const sealing = measureSealing();
-  const text = `${table(figures.results)}\n\n${sealingReport(sealing, figures.results.broker?.cpuMsPerLogin)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
+  const text = `${table(figures.results)}\n\n${sealingReport(sealing, figures.results.broker?.cpuMsPerLogin)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms; broker CPU per login (all nodes) ${fixed(figures.multinode.oneCpuMsPerLogin, 2)} / ${fixed(figures.multinode.threeCpuMsPerLogin, 2)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
   process.stdout.write(`\n${text}`);
   writeFileSync(join(outputDir, 'results.json'), `${JSON.stringify({
     date: new Date().toISOString(),
