@@ -1,6 +1,7 @@
 /**
  * Rate limits against real brokers: two broker nodes on one Redis (the second sees the first one's
- * count). A flood of wrong client secrets, wrong operator keys and wrong legacy signatures is
+ * count within a sync interval or two: each node decides from its synced view and pushes its counts
+ * in the background, broker/platform/rate-limit/view.ts). A flood of wrong client secrets, wrong operator keys and wrong legacy signatures is
  * refused with 429 + Retry-After after a few; per-client, per-address and per-person limits refuse
  * the request over them (OAuth JSON for clients, the bilingual page for people).
  *
@@ -21,6 +22,7 @@ import { Browser } from '../support/browser.ts';
 import { authorizationRequest, browse, login, relyingParty, startFederation, type Federation, type RelyingParty } from '../support/federation.ts';
 import { newNamespace, redisUrl } from '../support/nodes.ts';
 import { hangzhouPortal } from '../support/clients.ts';
+import { syncIntervalMs } from '../../broker/platform/rate-limit/view.ts';
 
 const portal: ConfiguredClient = hangzhouPortal({ grant_types: ['authorization_code', 'refresh_token'], scope: 'openid profile' });
 const other: ConfiguredClient = { ...portal, client_id: 'suzhou-portal', client_secret: 'suzhou-portal-secret', city: '320500', redirect_uris: ['http://127.0.0.1:9/suzhou/cb'] };
@@ -28,6 +30,30 @@ const legacySystem = { serviceCode: 'jx-gjj', servicePassword: 'jx-gjj-service-p
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const beijingTime = () => new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 19).replace(/\D/g, '');
+/** Requests sent this far apart reach a node after it has pushed its own last count. */
+const apart = () => new Promise((resolve) => setTimeout(resolve, 2 * syncIntervalMs));
+
+/** Asks `attempt` every 100 ms until it answers true, for a second at most. */
+async function withinASecond(attempt: () => Promise<boolean>): Promise<boolean> {
+  for (const started = Date.now(); Date.now() - started < 1_000; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if (await attempt()) return true;
+  }
+  return false;
+}
+
+/**
+ * Requests alternating between the nodes, one sync interval or more apart: a node hears of the
+ * other's requests when it pushes its own, so the one request the other node let through last may
+ * be unknown to it, and one request over the limit may pass (docs/security.md).
+ */
+function assertRefusedAcrossNodes(statuses: number[], points: number, refused = 429): void {
+  const passed = statuses.filter((status) => status !== refused).length;
+  assert.ok(statuses.slice(0, points).every((status) => status !== refused), `nothing refused below the limit: ${statuses.join(',')}`);
+  assert.ok(passed <= points + 1, `at most one over the limit: ${statuses.join(',')}`);
+  assert.ok(statuses.slice(statuses.indexOf(refused)).every((status) => status === refused), `refused on both nodes from then on: ${statuses.join(',')}`);
+  assert.deepEqual(statuses.slice(-2), [refused, refused], 'both nodes refuse');
+}
+
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('rate limits (two broker nodes on one Redis)', function () {
@@ -102,6 +128,7 @@ describe('rate limits (two broker nodes on one Redis)', function () {
   it('per client: introspection over its limit is refused with 429 on either node', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i += 1) {
+      if (i > 0) await apart();
       const response = await fetch(`${i % 2 ? node2 : node1}/token/introspection`, {
         method: 'POST',
         headers: { authorization: basic(other.client_id, other.client_secret!), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -113,7 +140,8 @@ describe('rate limits (two broker nodes on one Redis)', function () {
         assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable');
       } else await response.arrayBuffer();
     }
-    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429, 429]);
+    // Was [200 ×5, 429 ×3] when every request asked the store; now the sixth may pass.
+    assertRefusedAcrossNodes(statuses, 5);
   });
 
   it('every refusal is counted in tongban_rate_limited_total by the limit that refused it (on the node that refused)', async () => {
@@ -121,7 +149,7 @@ describe('rate limits (two broker nodes on one Redis)', function () {
     const count = (limit: string) => Number(new RegExp(`^tongban_rate_limited_total\\{limit="${limit.replace('.', '\\.')}"\\} (\\d+)$`, 'm').exec(scrape)?.[1] ?? 0);
     // The flood above: refused before the secret check, per client on node 1 (and per address).
     assert.ok(count('failure.clientSecretPerClient') >= 80, scrape.split('\n').filter((line) => line.startsWith('tongban_rate_limited_total')).join('\n'));
-    // Introspection over its per-client limit: node 1 refused the 7th request.
+    // Introspection over its per-client limit: node 1 refused its last one or two.
     assert.ok(count('client.introspection') >= 1);
   });
 
@@ -150,13 +178,18 @@ describe('rate limits (two broker nodes on one Redis)', function () {
   });
 
   it('wrong operator keys: after 10 the address is refused, on either node', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 12; i += 1) {
-      const response = await fetch(`${i % 2 ? node2 : node1}/admin/cities`, { headers: { authorization: `Bearer tbo_000000000000_wrong${String(i).padStart(38, 'A')}`, accept: 'application/json' } });
-      statuses.push(response.status);
+    const wrongKey = async (node: string, i: number) => {
+      const response = await fetch(`${node}/admin/cities`, { headers: { authorization: `Bearer tbo_000000000000_wrong${String(i).padStart(38, 'A')}`, accept: 'application/json' } });
       await response.arrayBuffer();
-    }
-    assert.deepEqual(statuses, [...Array(10).fill(401), 401, 429]);
+      return response.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i += 1) statuses.push(await wrongKey(i % 2 ? node2 : node1, i));
+    assert.deepEqual(statuses, Array(11).fill(401));
+    // Node 1 counted the 11th and started the block: it knows at once. Node 2 hears of it within a
+    // sync interval or two (it was refused at once, before, when every check asked the store).
+    assert.equal(await wrongKey(node1, 11), 429);
+    assert.ok(await withinASecond(async () => (await wrongKey(node2, 12)) === 429), 'node 2 refuses within a second');
   });
 
   it('the dashboard sign-in is behind the same operator-key limit: the blocked address gets 429 there too, on either node', async () => {
@@ -174,16 +207,21 @@ describe('rate limits (two broker nodes on one Redis)', function () {
   });
 
   it('wrong legacy signatures: after 10 for one service, that service is refused', async () => {
-    const statuses: number[] = [];
-    for (let i = 0; i < 14; i += 1) {
+    const guess = async (node: string, i: number) => {
       const time = beijingTime();
       const params = { method: 'ticketValidation', servicecode: legacySystem.serviceCode, time, sign: md5(`guess-${i}${time}`), st: 'AAAAAAAAAAAAAAAAAAAAAAAA', datatype: 'json' };
-      const response = await fetch(`${i % 2 ? node2 : node1}/zj/sso/servlet/simpleauth?${new URLSearchParams(params)}`);
-      statuses.push(response.status);
+      const response = await fetch(`${node}/zj/sso/servlet/simpleauth?${new URLSearchParams(params)}`);
       await response.arrayBuffer();
-    }
-    assert.deepEqual(statuses.slice(0, 11), Array(11).fill(200), 'the legacy API answers its own error code');
-    assert.deepEqual(statuses.slice(11), [429, 429, 429]);
+      return response.status;
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i += 1) statuses.push(await guess(i % 2 ? node2 : node1, i));
+    assert.deepEqual(statuses, Array(11).fill(200), 'the legacy API answers its own error code');
+    // Node 1 counted the 11th: refused there at once; node 2 hears of the block within a sync
+    // interval or two (refused at once, before, when every check asked the store).
+    assert.equal(await guess(node1, 11), 429);
+    assert.ok(await withinASecond(async () => (await guess(node2, 12)) === 429), 'node 2 refuses within a second');
+    assert.deepEqual([await guess(node1, 13), await guess(node2, 14)], [429, 429]);
   });
 
   it('wrong legacy signatures: the blocked service is refused when it calls by POST too (the documented way)', async () => {
@@ -211,13 +249,16 @@ describe('rate limits (two broker nodes on one Redis)', function () {
   });
 
   it('per address: authorization requests over the limit get the bilingual page with Retry-After', async () => {
-    // Earlier tests in this file spent some of this address's authorization requests already.
+    // Earlier tests in this file spent some of this address's authorization requests already, all
+    // at node 1. Node 2 goes first: a key new to a node is let through once while it asks the store,
+    // so after that first request the refusals hold on both nodes.
     const statuses: number[] = [];
     let refusal: Response | undefined;
     for (let i = 0; i < 10; i += 1) {
+      if (i > 0) await apart();
       const attempt = await authorizationRequest(rp);
       const url = new URL(attempt.url);
-      const response = await fetch(`${i % 2 ? node2 : node1}${url.pathname}${url.search}`, { redirect: 'manual', headers: { accept: 'text/html' } });
+      const response = await fetch(`${i % 2 ? node1 : node2}${url.pathname}${url.search}`, { redirect: 'manual', headers: { accept: 'text/html' } });
       statuses.push(response.status);
       if (response.status === 429) refusal ??= response;
       else await response.arrayBuffer();
@@ -233,6 +274,7 @@ describe('rate limits (two broker nodes on one Redis)', function () {
   it('per client: revocation over its limit gets OAuth JSON 429 on either node', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
+      if (i > 0) await apart();
       const response = await fetch(`${i % 2 ? node2 : node1}/token/revocation`, {
         method: 'POST',
         headers: { authorization: basic(other.client_id, other.client_secret!), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
@@ -244,20 +286,22 @@ describe('rate limits (two broker nodes on one Redis)', function () {
         assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable');
       } else await response.arrayBuffer();
     }
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429, 429]);
+    // Was [200 ×3, 429 ×3] when every request asked the store; now the fourth may pass.
+    assertRefusedAcrossNodes(statuses, 3);
   });
 
   it('per address: legacy login entries over the limit get the bilingual page with Retry-After, on either node', async () => {
     const statuses: number[] = [];
     let refusal: Response | undefined;
     for (let i = 0; i < 6; i += 1) {
+      if (i > 0) await apart();
       const response = await fetch(`${i % 2 ? node2 : node1}/zj/sso/usp.do?action=ssoLogin&servicecode=${legacySystem.serviceCode}`, { redirect: 'manual', headers: { accept: 'text/html' } });
       statuses.push(response.status);
       if (response.status === 429) refusal ??= response;
       else await response.arrayBuffer();
     }
-    assert.ok(statuses.slice(0, 3).every((status) => status !== 429), statuses.join(','));
-    assert.deepEqual(statuses.slice(3), [429, 429, 429]);
+    // Was [not 429 ×3, 429 ×3] when every request asked the store; now the fourth may pass.
+    assertRefusedAcrossNodes(statuses, 3);
     assert.ok(Number(refusal!.headers.get('retry-after')) >= 1);
     const body = await refusal!.text();
     assert.match(body, /请求过于频繁/);

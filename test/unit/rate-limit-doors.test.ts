@@ -16,7 +16,7 @@ function recording(): { limits: RateLimiters; calls: Call[] } {
     calls.push({ kind, limit });
     return { allowed: true } as const;
   };
-  return { calls, limits: { enabled: true, hit: record('hit'), blocked: record('blocked'), failed: record('failed'), close: async () => undefined } };
+  return { calls, limits: { enabled: true, hit: record('hit'), blocked: record('blocked'), failed: record('failed'), sync: async () => undefined, heldKeys: () => 0, close: async () => undefined } };
 }
 
 const table = brokerPathTable({ authorization: '/auth', registration: '/reg', token: '/token', introspection: '/token/introspection', revocation: '/token/revocation' });

@@ -5,8 +5,9 @@
  * the logins' p99 beside the flood should stay within 2× of their p99 alone.
  *
  * The flooded app is registered with the cities CLI, as an operator would, so its secret is stored
- * the way every app's is. The bench broker runs with its rate limits off: this phase measures what
- * a wrong secret costs, not how soon the limits refuse it (they would after 10).
+ * the way every app's is. The bench broker's rate limits are on but raised far above the flood
+ * (setup.ts): this phase measures what a wrong secret costs, its counting included, not how soon
+ * the limits refuse it (with the defaults they would after 10).
  */
 import { createStore } from '../../../broker/platform/storage/index.ts';
 import { runCities } from '../../cli/cities.ts';

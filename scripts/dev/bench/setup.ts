@@ -115,9 +115,16 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
     logLevel: options.logLevel ?? 'info',
     national: { issuer: issuer('national'), clientId, clientSecret, timeoutMs: 5000 },
     clients: [{ ...registered, city: '330100', scope: 'openid profile', first_party: true }],
-    // Every request of the load comes from one address: the limits would refuse it. The
-    // wrong-secret flood (flood.ts) measures a refusal's cost without them.
-    rateLimits: { enabled: false },
+    // Rate limits on, as in production: every counted request pays for its counting. The load is
+    // one address, one person and one app, so every limit is raised far above it (ten million a
+    // window): the counting is measured, not the refusals. The wrong-secret flood (flood.ts) is
+    // counted in full too, each wrong secret checked and counted, never refused after the 10th.
+    rateLimits: ((many) => ({
+      perClient: { token: many, introspection: many, revocation: many, userinfo: many, registration: many },
+      perAddress: { authorization: many, interactions: many, legacyLogin: many, adminApi: many, registration: many },
+      perPerson: { login: many },
+      failures: { clientSecretPerClient: many, clientSecretPerAddress: many, operatorKeyPerAddress: many, legacySignaturePerService: many, legacySignaturePerAddress: many },
+    }))({ points: 10_000_000, durationSeconds: 60 }),
   });
   const client = { ...benchClient, redirect_uris: [benchClient.redirect_uri], grant_types: ['authorization_code', 'refresh_token'] };
   const { redirect_uri: _unused, ...registered } = client;
