@@ -5,6 +5,12 @@
  * sensitive item is also appended there, the person named by that app's pairwise `sub`, with the
  * consent record it stood on (release/consent-records.ts). Legacy ticket systems are noted the same way;
  * licence fetches (broker/licences) are only noted here, their audit entry is the relay's own.
+ *
+ * A note is read and written on every ID token, userinfo answer and refresh, mostly unchanged. So
+ * each node remembers what it last wrote per account and app, and writes again only when an item is
+ * new (or the app's label changed) or its last write is a minute old: the `last` time `/account`
+ * shows is then at most a minute behind, and the note's lifetime starts at most a minute early. The
+ * audit entries of sensitive items are not affected: each release is still appended.
  */
 import type { Store } from '../platform/storage/types.ts';
 import type { ConsentRecords } from './consent-records.ts';
@@ -54,17 +60,40 @@ export interface ReleaseLog {
 }
 
 const releasesKey = (accountId: string) => `releases:${accountId}`;
+/** A note this node wrote is written again after this, even unchanged (seconds): `last` lags at most this. */
+const rewriteAfterSeconds = 60;
+/** At most this many accounts and apps remembered per node, besides only the last minute's (a forgotten one is just written). */
+const rememberedNotes = 10_000;
+
+interface Written {
+  readonly items: ReadonlySet<string>;
+  readonly system: string;
+  readonly at: number;
+}
 
 export function createReleaseLog(options: { store: Store; ttlSeconds: number; audit?: ReleaseAudit; consents?: ConsentRecords; now?: () => number }): ReleaseLog {
   const { store, ttlSeconds, audit, consents } = options;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  // What this node last wrote, by account and app; in write order, so the first is the oldest.
+  const written = new Map<string, Written>();
   const note: ReleaseLog['note'] = async ({ accountId, clientId, scopes, system }) => {
     const at = now();
+    const memo = JSON.stringify([accountId, clientId]);
+    const label = system ? JSON.stringify([system.name, system.city]) : '';
+    const last = written.get(memo);
+    if (last && at - last.at < rewriteAfterSeconds && last.system === label && scopes.every((item) => last.items.has(item))) return;
     const notes = (await store.get<ReleaseNote[]>(releasesKey(accountId))) ?? [];
     const before = notes.find((n) => n.clientId === clientId);
     const items = [...new Set([...(before?.items ?? []), ...scopes])];
     const next: ReleaseNote = { clientId, items, first: before?.first ?? at, last: at, ...(system ? { system } : {}) };
     await store.set(releasesKey(accountId), [...notes.filter((n) => n !== before), next], ttlSeconds * 1000);
+    written.delete(memo);
+    written.set(memo, { items: new Set(items), system: label, at });
+    // Oldest first: drop what no longer saves a write, and the oldest beyond the bound.
+    for (const [oldMemo, { at: writtenAt }] of written) {
+      if (at - writtenAt < rewriteAfterSeconds && written.size <= rememberedNotes) break;
+      written.delete(oldMemo);
+    }
   };
   return {
     note,

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
 import type { ConfiguredClient } from '../../config/defaults.ts';
+import { listSealedRecords } from '../../broker/platform/crypto/sealed-index.ts';
 import { demoCompanies, demoPassword } from '../../scripts/dev/simulator/index.ts';
 import { Browser, type Page } from '../support/browser.ts';
 import { authorizationRequest, relyingParty, startFederation, stopAtRedirectUri, type Federation, type RelyingParty } from '../support/federation.ts';
@@ -53,7 +54,7 @@ describe('legal-person records that do not open', function () {
     assert.ok(tokens.refresh_token);
 
     // Every legal-person record of the store, one byte changed.
-    const keys = (await federation.store.members('sealed:index')).filter((key) => key.startsWith('legal-person:'));
+    const keys = [...(await listSealedRecords(federation.store)).keys()].filter((key) => key.startsWith('legal-person:'));
     assert.ok(keys.length > 0, 'legal-person records are sealed and indexed');
     const keyIds = new Set<string>();
     for (const key of keys) {

@@ -9,14 +9,13 @@
  */
 import { tongbanError, type TongbanError } from '../errors.ts';
 import type { Store } from '../storage/types.ts';
+import { listSealedRecords, migrateLegacySealedIndex } from './sealed-index.ts';
 import type { Sealer } from './sealing.ts';
 
 const checkPrefix = 'crypto:key-check:';
 const checkIndex = 'crypto:key-checks';
 const checkContext = 'key-check';
 const checkValue = 'tongban data key check';
-/** The set listing every sealed record (kept by sealed-records.ts). */
-export const sealedIndex = 'sealed:index';
 
 interface KeyCheckRecord {
   readonly sealed: string;
@@ -46,7 +45,7 @@ export function keyCheckWriter(store: Store, sealer: Sealer): () => Promise<void
 
 /** Whether any record of the sealed index is still sealed under `keyId`. */
 async function stillSealedUnder(store: Store, sealer: Sealer, keyId: string): Promise<boolean> {
-  for (const key of await store.members(sealedIndex)) {
+  for (const key of (await listSealedRecords(store)).keys()) {
     const record = await store.get<{ sealed?: unknown }>(key);
     if (record && sealer.keyIdOf(record.sealed) === keyId) return true;
   }
@@ -60,6 +59,8 @@ async function stillSealedUnder(store: Store, sealer: Sealer, keyId: string): Pr
  */
 export async function checkDataKeys(options: { readonly store: Store; readonly sealer: Sealer; readonly keyIds: readonly string[] }): Promise<void> {
   const { store, sealer, keyIds } = options;
+  // A store of an earlier version: its one sealed index moves to the index by day, once.
+  await migrateLegacySealedIndex(store);
   for (const keyId of keyIds) {
     const record = await store.get<KeyCheckRecord>(`${checkPrefix}${keyId}`);
     if (record === undefined) continue;
@@ -75,7 +76,7 @@ export async function checkDataKeys(options: { readonly store: Store; readonly s
   if (named.length === 0) {
     // A store sealed before key checks existed: learn its key ids from the sealed records once.
     const found = new Set<string>();
-    for (const key of await store.members(sealedIndex)) {
+    for (const key of (await listSealedRecords(store)).keys()) {
       const keyId = sealer.keyIdOf((await store.get<{ sealed?: unknown }>(key))?.sealed);
       if (keyId !== undefined) found.add(keyId);
     }

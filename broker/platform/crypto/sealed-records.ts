@@ -1,7 +1,8 @@
 /**
  * Sealed records in the store: `set` seals a value under the newest data key, `get` opens it, and
- * every sealed key is listed in one index set so that `reseal()` (run by `npm run keys --
- * rotate-data-key`) can re-seal them all under a new key, keeping each record's remaining lifetime.
+ * every sealed key is listed in the sealed index (sealed-index.ts: by the day it expires) so that
+ * `reseal()` (run by `npm run keys -- rotate-data-key`) can re-seal them all under a new key,
+ * keeping each record's remaining lifetime.
  *
  * @example
  * const sealed = createSealedRecords(store, sealer);
@@ -9,7 +10,8 @@
  * const identity = await sealed.get<Identity>('identity:abc', 'identity');
  */
 import type { Store } from '../storage/types.ts';
-import { keyCheckWriter, sealedIndex as indexKey } from './key-checks.ts';
+import { keyCheckWriter } from './key-checks.ts';
+import { indexSealedRecord, listSealedRecords, unindexSealedRecord, unlistSealedRecord } from './sealed-index.ts';
 import { isSealed, type Sealer } from './sealing.ts';
 
 interface SealedRecord {
@@ -38,7 +40,7 @@ export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords
   const write = async (key: string, value: unknown, context: string, ttlMs: number | undefined) => {
     await writeKeyCheck();
     const record: SealedRecord = { sealed: sealer.seal(value, context), context, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs };
-    await store.addToSet(indexKey, key, ttlMs);
+    await indexSealedRecord(store, key, record.expiresAt);
     await store.set(key, record, ttlMs);
   };
   return {
@@ -53,18 +55,20 @@ export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords
       return sealer.open<T>(record.sealed, context);
     },
     async delete(key) {
-      await store.removeFromSet(indexKey, key);
-      return store.delete(key);
+      // Taken, so that its expiry names the day that lists it.
+      const record = await store.consume<unknown>(key);
+      if (isSealedRecord(record)) await unindexSealedRecord(store, key, record.expiresAt);
+      return record !== undefined;
     },
     async reseal() {
       let resealed = 0;
       let current = 0;
       let gone = 0;
-      for (const key of await store.members(indexKey)) {
+      for (const [key, sets] of await listSealedRecords(store)) {
         const record = await store.get<unknown>(key);
         if (!isSealedRecord(record)) {
           gone += 1;
-          await store.removeFromSet(indexKey, key);
+          await unlistSealedRecord(store, key, sets);
           continue;
         }
         if (sealer.keyIdOf(record.sealed) === sealer.sealingKeyId) {

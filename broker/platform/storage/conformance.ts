@@ -211,6 +211,17 @@ export function storeConformance(backend: ConformanceBackend): void {
       await Promise.all(['set:extended', 'set:not-shortened', 'set:made-permanent', 'set:revived'].map((key) => a.deleteSet(key)));
     });
 
+    it('ends a set at the latest end any of its racing adders wanted, whatever their order', async () => {
+      // Short and long adds interleaved from two stores on a new set: the long one must win every time.
+      const short = 300;
+      const sets = ['set:race-0', 'set:race-1', 'set:race-2'];
+      await Promise.all(sets.flatMap((set, round) => Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b)
+        .addToSet(set, `m${i}`, i === (round * 5) % 12 ? 60_000 : short))));
+      await sleep(short + 150);
+      for (const set of sets) assert.equal((await b.members(set)).length, 12, set);
+      await Promise.all(sets.map((set) => a.deleteSet(set)));
+    });
+
     it('increments counters atomically across nodes, keeps them apart by group and field, and expires them', async () => {
       await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('count:minute', 'ok', 1, 60_000)));
       assert.equal(await a.increment('count:minute', 'upstream_timeout', 3, 60_000), 3);

@@ -23,23 +23,21 @@ const connectTimeoutMs = 3_000;
 const startupAttempts = 3;
 
 /**
- * SADD, then extend the expiry only upwards: PEXPIRE when the set is new or expires sooner than
- * wanted; an ARGV[2] of 0 asks for no expiry (PERSIST), which "at least ttl" always allows. PTTL
- * before SADD tells a new set (-2) from a set without expiry (-1) in one command, and a set that
- * already lives long enough costs no PEXPIRE: two or three commands instead of four.
+ * A set's expiry only ever grows, without a script: SADD, then `PEXPIRE key ttl NX` (sets an expiry
+ * on a set that has none: the one SADD just created) and `PEXPIRE key ttl GT` (raises one that ends
+ * sooner; GT never touches a set without expiry). Each adder thereby leaves the set ending at least
+ * `ttl` from its own PEXPIREs whatever the interleaving of several adders: once its NX has run the set
+ * has an expiry, an earlier or a later one, and its GT raises it to its own if lower; no command of
+ * another adder lowers it. So the set ends at the latest of the wanted ends, as the script that read
+ * PTTL first did. The three go out in one write (node-redis sends the commands issued in one tick
+ * together): one round trip and three commands, where EVAL, PTTL, SADD and PEXPIRE were four. One
+ * key, so one cluster slot.
+ *
+ * What the script gave and this does not: a set about to expire (under a millisecond left, between
+ * the SADD and the PEXPIREs) loses the new member with it; and a bounded add to a set without expiry
+ * gives it one (NX cannot tell it from a new set), so a set's adds are either all bounded or all
+ * unbounded (types.ts). Unbounded: SADD and PERSIST, in one round trip.
  */
-const addToSetScript = `
-local current = redis.call('PTTL', KEYS[1])
-redis.call('SADD', KEYS[1], ARGV[1])
-local ttl = tonumber(ARGV[2])
-if ttl <= 0 then
-  if current ~= -1 then redis.call('PERSIST', KEYS[1]) end
-  return 1
-end
-if current == -1 or current >= ttl then return 1 end
-redis.call('PEXPIRE', KEYS[1], ttl)
-return 1`;
-
 /** Appends at ARGV[1] only while the list is exactly that long: one winner per position. */
 const appendToLogScript = `
 if redis.call('LLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
@@ -57,6 +55,9 @@ return value`;
 interface RedisCommands {
   set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  sAdd(key: string, member: string): Promise<unknown>;
+  pExpire(key: string, ms: number, mode: 'NX' | 'GT'): Promise<unknown>;
+  persist(key: string): Promise<unknown>;
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
   unlink(key: string): Promise<unknown>;
@@ -194,8 +195,12 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
     },
     async addToSet(key, member, ttlMs) {
       checkTtl(ttlMs, 'addToSet');
-      const ttl = ttlMs === undefined ? '0' : String(wholeMs(ttlMs));
-      await commands.eval(addToSetScript, { keys: [setKey(key)], arguments: [member, ttl] });
+      const set = setKey(key);
+      // Issued in the same tick, without awaiting one another: one write, one round trip.
+      const sent = ttlMs === undefined
+        ? [commands.sAdd(set, member), commands.persist(set)]
+        : [commands.sAdd(set, member), commands.pExpire(set, wholeMs(ttlMs), 'NX'), commands.pExpire(set, wholeMs(ttlMs), 'GT')];
+      await Promise.all(sent);
     },
     async removeFromSet(key, member) {
       await commands.sRem(setKey(key), member);

@@ -1,7 +1,7 @@
 /**
  * The storage contract. Every piece of state goes through a `Store`: keyv for records, plus a few
- * primitives that must be atomic across broker nodes (claims, set indexes), implemented natively
- * per backend (Redis commands, SQL statements).
+ * primitives that must hold across broker nodes (claims, set indexes, logs, counters), implemented
+ * natively per backend (Redis commands, SQL statements); each says below what exactly holds.
  */
 
 export type BackendKind = 'memory' | 'sqlite' | 'redis' | 'redis-cluster' | 'postgres';
@@ -25,7 +25,14 @@ export interface Store {
    * caller across every node sharing the store. The basis of everything one-time.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
-  /** Adds a member to a set; the set's expiry is extended to at least `ttlMs` from now. Atomic. */
+  /**
+   * Adds a member to a set and makes the set live at least `ttlMs` from now (undefined: no expiry).
+   * What holds on every node: no member added by anyone is lost to another add; a set's expiry only
+   * grows, so after several adds, in any interleaving, it ends at the latest end any of them wanted;
+   * an expired set comes back with the new member only. Not one atomic step on Redis (SADD and two
+   * PEXPIREs, redis.ts): a member added in the instant the set expires may go with it, and a bounded
+   * add gives a set without expiry one, so every add to one set is bounded, or none is.
+   */
   addToSet(key: string, member: string, ttlMs?: number): Promise<void>;
   removeFromSet(key: string, member: string): Promise<void>;
   members(key: string): Promise<string[]>;
