@@ -172,12 +172,12 @@ async function traceLogins(contenders: Contender[]): Promise<void> {
         let done = 0;
         while (done < operations) done += (await load.run({ kind, target, concurrency: 1, durationMs: 1 })).count;
         const [after, nationalAfter] = await Promise.all([server.usage(), national.usage()]);
-        const { commands, roundTrips } = await monitor.stop();
+        const { commands, sent, roundTrips } = await monitor.stop();
         const total = Object.values(commands).reduce((a, b) => a + b, 0);
         const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
         const nationalRequests = requestsPer(nationalBefore, nationalAfter, 1);
         process.stdout.write([
-          `${c}: ${done} ${kind}, ${fixed(total / done, 1)} store commands per ${kind} (scripts' own included), ${fixed(roundTrips / done, 1)} round trips`,
+          `${c}: ${done} ${kind}, ${fixed(total / done, 1)} store commands per ${kind} (scripts' own included), ${fixed(sent / done, 1)} sent, ${fixed(roundTrips / done, 1)} round trips (reads at Redis)`,
           ...lines(commands),
           `  requests served per ${kind}:`,
           ...lines(requestsPer(before, after, 1)),

@@ -290,14 +290,27 @@ export async function redisCommands(url: string): Promise<number> {
 /**
  * Redis MONITOR over one namespace until `stop`: the commands, by `COMMAND key-shape` (ids replaced
  * by `*`), that ran meanwhile, commands run by scripts included (as INFO commandstats counts them),
- * and the round trips (commands sent by a client: a script is one). For `npm run bench -- --trace`.
+ * the commands sent by clients (a script is one), and the round trips: the read events Redis
+ * processed meanwhile (INFO stats `total_reads_processed`), so commands a node sends together in one
+ * write count once. The private Redis serves only the contender traced (and these two INFO calls).
+ * For `npm run bench -- --trace`.
  */
-export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<{ commands: Record<string, number>; roundTrips: number }> }> {
+export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<{ commands: Record<string, number>; sent: number; roundTrips: number }> }> {
+  const readsProcessed = async () => {
+    const info = createClient({ url });
+    info.on('error', () => undefined);
+    await info.connect();
+    try {
+      return Number(/total_reads_processed:(\d+)/.exec(await info.info('stats'))?.[1] ?? NaN);
+    } finally {
+      info.destroy();
+    }
+  };
   const client = createClient({ url });
   client.on('error', () => undefined);
   await client.connect();
   const seen: Record<string, number> = {};
-  let roundTrips = 0;
+  let sent = 0;
   await client.monitor((line: string) => {
     const parts = [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
     const [command = '?', key = ''] = parts;
@@ -306,12 +319,15 @@ export async function monitorRedis(url: string, namespace: string): Promise<{ st
     const shown = command.toUpperCase() === 'EVAL' ? `(script: ${/redis\.call\('(\w+)'/.exec(key)?.[1] ?? '?'} …) ${parts[3] ?? ''}` : key;
     const shape = `${command.toUpperCase()} ${shown.replace(`${namespace}:`, '').replace(/[A-Za-z0-9_-]{16,}/g, '*')}`;
     seen[shape] = (seen[shape] ?? 0) + 1;
-    if (!/\[\d+ lua\]/.test(line)) roundTrips += 1;
+    if (!/\[\d+ lua\]/.test(line)) sent += 1;
   });
+  const readsBefore = await readsProcessed();
   return {
     async stop() {
+      // The second INFO connection's own reads (HELLO or none, INFO): about two.
+      const roundTrips = (await readsProcessed()) - readsBefore - 2;
       client.destroy();
-      return { commands: seen, roundTrips };
+      return { commands: seen, sent, roundTrips };
     },
   };
 }
