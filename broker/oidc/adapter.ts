@@ -1,8 +1,8 @@
 /**
  * oidc-provider's storage adapter over a `Store`, safe with many broker nodes:
  *
- * - records `oidc:<Model>:<id>` hold `{ payload, expiresAt }` (plain JSON; `expiresAt` lets
- *   `consume` keep the remaining lifetime);
+ * - records `oidc:<Model>:<id>` hold the payload in a compact form (adapter-records.ts), with the
+ *   expiry that `consume` needs to keep the remaining lifetime;
  * - the Session uid and the device flow's user code are pointer records, checked against the
  *   record they point to, so a stale pointer is harmless and no index is ever read-modify-written;
  * - the tokens of a grant are members of the set `oidc:grant:<grantId>` (set primitives: atomic);
@@ -10,8 +10,16 @@
  * - every id (token, code, initial and registration access token, session, uid, user code) is
  *   stored under a keyed hash of its value, and a payload's `jti` (the value itself) is not
  *   stored but put back from the id asked for, so a copy of the store holds no usable bearer
- *   credential. Only Session and DeviceCode keep their `jti`: they are found by uid / user code,
- *   and oidc-provider needs the id back (a session id is only usable with the cookie keys).
+ *   credential. A Session found by uid gets its id back from the uid's pointer, which holds it
+ *   (a session id is only usable with the cookie keys); a DeviceCode, found by user code, keeps
+ *   its `jti`.
+ *
+ * Store keys take the hash's first 132 bits (22 characters): plenty against collisions between
+ * ids, and 21 characters less in every key and grant set member. Earlier versions used
+ * all 43 characters: every lookup asks for both forms in one request (MGET), the current one
+ * first, and `destroy` removes both, so sessions and tokens stored before an upgrade keep working
+ * for as long as they live. Records, pointers and members are only ever written in the current
+ * form, except a record consumed where it was found.
  *
  * @example
  * new Provider(issuer, { adapter: createOidcAdapterFactory(store, { idKey: storeIdKeyOf(keys.subjectSecret), clockToleranceSeconds: 5 }) });
@@ -20,6 +28,7 @@ import { errors } from 'oidc-provider';
 import type { Adapter, AdapterFactory, AdapterPayload } from 'oidc-provider';
 import { cryptoSuite, type CryptoSuite } from '../platform/crypto/suite.ts';
 import type { Store } from '../platform/storage/types.ts';
+import { decodeRecord, encodeRecord, type OidcRecord, type StoredRecord } from './adapter-records.ts';
 
 export interface OidcAdapterOptions {
   /** Added to every lifetime, as oidc-provider's `clockTolerance` accepts tokens that much older. */
@@ -34,19 +43,11 @@ export interface OidcAdapterOptions {
   readonly suite?: CryptoSuite;
 }
 
-/** Hashes an id into the form it is stored under. */
-type IdHash = (kind: string, value: string) => string;
+/** Hashes an id: the form stored now, then the form earlier versions stored. */
+type IdHash = (kind: string, value: string) => readonly [current: string, earlier: string];
 
-/** Models found by something other than their id, whose payload must keep the raw `jti`. */
-const keepsJti = new Set(['Session', 'DeviceCode']);
-
-interface StoredRecord {
-  readonly payload: AdapterPayload;
-  /** Epoch milliseconds, or null for no expiry. */
-  readonly expiresAt: number | null;
-  /** `id`: the payload's `jti` was the id itself, left out and put back on reading. */
-  readonly jti?: 'id';
-}
+/** base64url characters of the hash in store keys (132 bits). */
+const storedHashLength = 22;
 
 /** Models whose records carry a grantId and die with their grant (as oidc-provider's memory adapter). */
 const grantable = new Set([
@@ -58,6 +59,13 @@ const grantable = new Set([
   'PreAuthorizedCode',
 ]);
 
+/** How grant sets and consumed markers name the model of a record stored in the current form (earlier ones: the model's name). */
+const memberModels = new Map([
+  ['AccessToken', 'AT'], ['AuthorizationCode', 'AC'], ['RefreshToken', 'RT'],
+  ['DeviceCode', 'DC'], ['BackchannelAuthenticationRequest', 'BA'], ['PreAuthorizedCode', 'PA'],
+]);
+const modelOfMember = new Map([...memberModels].map(([model, code]) => [code, model]));
+
 /** Lifetime of the "consumed" marker of a record that has no expiry of its own. */
 const consumedMarkerWithoutExpiryMs = 14 * 24 * 3600 * 1000;
 
@@ -67,9 +75,18 @@ const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
 const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const epochSeconds = () => Math.floor(Date.now() / 1000);
+/** A record as a grant set's member (and a consumed marker) names it: the form of its id says which form. */
+const memberOf = (model: string, id: string) => `${id.length === storedHashLength ? memberModels.get(model) ?? model : model}:${id}`;
+/** Which form an id is in: 0 the current one, 1 the earlier one. */
+const formOf = (id: string) => (id.length === storedHashLength ? 0 : 1);
 
-function remainingMs(record: StoredRecord): number | undefined {
+function remainingMs(record: OidcRecord): number | undefined {
   return record.expiresAt === null ? undefined : Math.max(1, record.expiresAt - Date.now());
+}
+
+/** A record found, with the id (in the form) it was found under. */
+interface Found extends OidcRecord {
+  readonly id: string;
 }
 
 class StoreOidcAdapter implements Adapter {
@@ -85,60 +102,59 @@ class StoreOidcAdapter implements Adapter {
     this.#hash = hash;
   }
 
-  async upsert(rawId: string, rawPayload: AdapterPayload, expiresIn?: number): Promise<void> {
-    const id = this.#hash('id', rawId);
-    const key = recordKey(this.#model, id);
+  async upsert(rawId: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const [id] = this.#hash('id', rawId);
     const ttlMs = typeof expiresIn === 'number' ? Math.max(1, expiresIn * 1000 + this.#toleranceMs) : undefined;
-    const { payload, jti } = this.#stored(rawId, rawPayload);
-    const record: StoredRecord = { payload, expiresAt: ttlMs === undefined ? null : Date.now() + ttlMs, ...(jti ? { jti } : {}) };
+    const record = encodeRecord(this.#model, rawId, payload, ttlMs === undefined ? null : Date.now() + ttlMs);
     // Indexes first: a revocation that starts while this runs must already see the token.
     const indexes: Array<Promise<unknown>> = [];
     if (grantable.has(this.#model) && typeof payload.grantId === 'string') {
-      indexes.push(this.#store.addToSet(grantKey(payload.grantId), `${this.#model}:${id}`, ttlMs));
+      indexes.push(this.#store.addToSet(grantKey(payload.grantId), memberOf(this.#model, id), ttlMs));
     }
     if (this.#model === 'Session' && typeof payload.uid === 'string') {
-      indexes.push(this.#store.set(sessionUidKey(this.#hash('uid', payload.uid)), id, ttlMs));
+      // The session's id itself: the record then needs no `jti` (found by uid, it is put back from here).
+      indexes.push(this.#store.set(sessionUidKey(this.#hash('uid', payload.uid)[0]), rawId, ttlMs));
     }
     if (typeof payload.userCode === 'string') {
-      indexes.push(this.#store.set(userCodeKey(this.#hash('userCode', payload.userCode)), id, ttlMs));
+      indexes.push(this.#store.set(userCodeKey(this.#hash('userCode', payload.userCode)[0]), id, ttlMs));
     }
     await Promise.all(indexes);
-    await this.#store.set(key, record, ttlMs);
+    await this.#store.set(recordKey(this.#model, id), record, ttlMs);
   }
 
   async find(rawId: string): Promise<AdapterPayload | undefined> {
-    const record = await this.#record(this.#hash('id', rawId));
-    if (!record) return undefined;
-    return record.jti === 'id' ? { ...record.payload, jti: rawId } : record.payload;
+    return (await this.#found(rawId))[0]?.payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#store.get<string>(sessionUidKey(this.#hash('uid', uid)));
-    if (typeof id !== 'string') return undefined;
-    const payload = (await this.#record(id))?.payload;
+    // A current pointer holds the session's id, an earlier one the key of a record that kept its `jti`.
+    const [current, earlier] = await this.#store.getMany<string>(this.#hash('uid', uid).map(sessionUidKey));
+    const payload = typeof current === 'string' ? (await this.#found(current))[0]?.payload : await this.#at(earlier);
     return payload?.uid === uid ? payload : undefined;
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const id = await this.#store.get<string>(userCodeKey(this.#hash('userCode', userCode)));
-    if (typeof id !== 'string') return undefined;
-    const payload = (await this.#record(id))?.payload;
+    const pointers = await this.#store.getMany<string>(this.#hash('userCode', userCode).map(userCodeKey));
+    const payload = await this.#at(pointers.find((pointer) => typeof pointer === 'string'));
     return payload?.userCode === userCode ? payload : undefined;
   }
 
   async destroy(rawId: string): Promise<void> {
-    const id = this.#hash('id', rawId);
-    const record = await this.#record(id);
-    await this.#store.delete(recordKey(this.#model, id));
-    if (!record) return;
-    const { payload } = record;
-    await Promise.all([
-      removePointer(this.#store, typeof payload.uid === 'string' ? sessionUidKey(this.#hash('uid', payload.uid)) : undefined, id),
-      removePointer(this.#store, typeof payload.userCode === 'string' ? userCodeKey(this.#hash('userCode', payload.userCode)) : undefined, id),
-      grantable.has(this.#model) && typeof payload.grantId === 'string'
-        ? this.#store.removeFromSet(grantKey(payload.grantId), `${this.#model}:${id}`)
-        : undefined,
-    ]);
+    const found = await this.#found(rawId);
+    // The current key always (as before: a record written meanwhile goes too), the earlier one when it held a record.
+    const [current] = this.#hash('id', rawId);
+    const ids = new Set([current, ...found.map((record) => record.id)]);
+    await Promise.all([...ids].map((id) => this.#store.delete(recordKey(this.#model, id))));
+    await Promise.all(found.map(async ({ id, payload }) => {
+      const form = formOf(id);
+      await Promise.all([
+        typeof payload.uid === 'string' ? removePointer(this.#store, sessionUidKey(this.#hash('uid', payload.uid)[form]), form === 0 ? rawId : id) : undefined,
+        typeof payload.userCode === 'string' ? removePointer(this.#store, userCodeKey(this.#hash('userCode', payload.userCode)[form]), id) : undefined,
+        grantable.has(this.#model) && typeof payload.grantId === 'string'
+          ? this.#store.removeFromSet(grantKey(payload.grantId), memberOf(this.#model, id))
+          : undefined,
+      ]);
+    }));
   }
 
   /**
@@ -147,22 +163,23 @@ class StoreOidcAdapter implements Adapter {
    * RFC 6749 §10.5 asks, and the request fails with invalid_grant.
    */
   async consume(rawId: string): Promise<void> {
-    const id = this.#hash('id', rawId);
-    const record = await this.#record(id);
+    const [record] = await this.#found(rawId);
     if (!record) throw this.#replayError('not found or expired');
+    // Named after the record's key as found (the earlier form for a record stored before the
+    // upgrade, as earlier versions named it), so every node agrees on it.
     const won = await this.#store.claim(
-      `oidc:consumed:${this.#model}:${id}`,
+      `oidc:consumed:${memberOf(this.#model, record.id)}`,
       remainingMs(record) ?? consumedMarkerWithoutExpiryMs,
     );
     if (!won) {
       const { grantId } = record.payload;
       if (typeof grantId === 'string') {
-        await Promise.all([this.revokeByGrantId(grantId), this.#store.delete(recordKey('Grant', this.#hash('id', grantId)))]);
+        await Promise.all([this.revokeByGrantId(grantId), ...this.#hash('id', grantId).map((id) => this.#store.delete(recordKey('Grant', id)))]);
       }
       throw this.#replayError('already consumed');
     }
-    const consumed: StoredRecord = { ...record, payload: { ...record.payload, consumed: epochSeconds() } };
-    await this.#store.set(recordKey(this.#model, id), consumed, remainingMs(record));
+    const payload = { ...record.payload, consumed: epochSeconds() };
+    await this.#store.set(recordKey(this.#model, record.id), encodeRecord(this.#model, rawId, payload, record.expiresAt), remainingMs(record));
   }
 
   /**
@@ -174,26 +191,32 @@ class StoreOidcAdapter implements Adapter {
     const members = await this.#store.members(setKey);
     await Promise.all(members.map(async (member) => {
       const separator = member.indexOf(':');
-      const model = member.slice(0, separator);
+      const model = modelOfMember.get(member.slice(0, separator)) ?? member.slice(0, separator);
       const id = member.slice(separator + 1);
       const key = recordKey(model, id);
-      const record = await this.#store.get<StoredRecord>(key);
+      const stored = await this.#store.get<StoredRecord>(key);
       await this.#store.delete(key);
-      const userCode = record?.payload.userCode;
-      if (typeof userCode === 'string') await removePointer(this.#store, userCodeKey(this.#hash('userCode', userCode)), id);
+      const userCode = stored && decodeRecord(model, undefined, stored, this.#toleranceMs).payload.userCode;
+      if (typeof userCode === 'string') await removePointer(this.#store, userCodeKey(this.#hash('userCode', userCode)[formOf(id)]), id);
       await this.#store.removeFromSet(setKey, member);
     }));
   }
 
-  async #record(id: string): Promise<StoredRecord | undefined> {
-    return this.#store.get<StoredRecord>(recordKey(this.#model, id));
+  /** The records stored under either form of the id, the current form first (one request). */
+  async #found(rawId: string): Promise<Found[]> {
+    const ids = this.#hash('id', rawId);
+    const stored = await this.#store.getMany<StoredRecord>(ids.map((id) => recordKey(this.#model, id)));
+    return ids.flatMap((id, index) => {
+      const record = stored[index];
+      return record === undefined ? [] : [{ id, ...decodeRecord(this.#model, rawId, record, this.#toleranceMs) }];
+    });
   }
 
-  /** The payload as stored: without its `jti` when that is the credential itself. */
-  #stored(rawId: string, payload: AdapterPayload): { payload: AdapterPayload; jti?: 'id' } {
-    if (keepsJti.has(this.#model) || payload.jti !== rawId) return { payload };
-    const { jti: _jti, ...rest } = payload;
-    return { payload: rest, jti: 'id' };
+  /** The payload stored under an id as hashed (a pointer's), which keeps its own `jti`. */
+  async #at(id: string | undefined): Promise<AdapterPayload | undefined> {
+    if (typeof id !== 'string') return undefined;
+    const stored = await this.#store.get<StoredRecord>(recordKey(this.#model, id));
+    return stored && decodeRecord(this.#model, undefined, stored, this.#toleranceMs).payload;
   }
 
   #replayError(detail: string): Error {
@@ -205,10 +228,9 @@ class StoreOidcAdapter implements Adapter {
   }
 }
 
-/** Deletes a pointer record only while it still points at `id` (a newer owner keeps it). */
-async function removePointer(store: Store, key: string | undefined, id: string): Promise<void> {
-  if (key === undefined) return;
-  if ((await store.get<string>(key)) === id) await store.delete(key);
+/** Deletes a pointer record only while it still points at `target` (a newer owner keeps it). */
+async function removePointer(store: Store, key: string, target: string): Promise<void> {
+  if ((await store.get<string>(key)) === target) await store.delete(key);
 }
 
 /**
@@ -219,6 +241,9 @@ export function createOidcAdapterFactory(store: Store, options: OidcAdapterOptio
   const toleranceMs = Math.max(0, options.clockToleranceSeconds ?? 0) * 1000;
   const suite = options.suite ?? cryptoSuite('international');
   const { idKey } = options;
-  const hash: IdHash = (kind, value) => suite.keyedHash(idKey, kind, value);
+  const hash: IdHash = (kind, value) => {
+    const full = suite.keyedHash(idKey, kind, value);
+    return [full.slice(0, storedHashLength), full];
+  };
   return (model: string) => new StoreOidcAdapter(model, store, toleranceMs, hash);
 }
