@@ -20,6 +20,7 @@ import { securityHeaders } from './platform/http/headers.ts';
 import { strictTransport, trustForwardingFrom } from './platform/http/transport.ts';
 import { createInteractionRouter } from './login/routes.ts';
 import { createLegalPersonRouter } from './login/company-choice.ts';
+import { loginLocalesOf } from './login/interaction.ts';
 import { errorBoundary } from './platform/http/error-boundary.ts';
 import { createHttpListener } from './platform/http/server.ts';
 import { choosePresentation } from './platform/i18n/index.ts';
@@ -172,10 +173,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // Then the page language and display mode (ui_locales, the switch's cookies, Accept-Language).
   provider.use(choosePresentation({
     cookiePrefix: config.cookiePrefix, switchPath: routes.preferences, fallbackPath: routes.account, development: config.mode === 'development',
-    interactionLocales: async (uid) => {
-      const interaction = await provider.Interaction.find(uid);
-      return interaction && { uiLocales: interaction.params?.ui_locales, createdAt: interaction.iat };
-    },
+    // The interaction is read once per request: the login routes take it from this read.
+    interactionLocales: loginLocalesOf(provider),
   }));
   installProviderMetrics(provider, metrics);
   // Before every door (the admin API and legacy routes included): over a limit, nothing else runs.
@@ -185,11 +184,11 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   })));
   provider.use(legacyServiceGuard(rateLimits, legacyServiceOf));
   // The operator dashboard at /admin, before the admin JSON API answers the rest of /admin/...;
-  // its charts count logins in the shared store, so every node contributes.
-  const loginCounts = createLoginCounts(store);
-  metrics.observeLogins((login) => {
-    loginCounts.record(login).catch((error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }));
+  // its charts count logins in the shared store (flushed from each node every few seconds), so every node contributes.
+  const loginCounts = createLoginCounts(store, {
+    onFlushError: (error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }),
   });
+  metrics.observeLogins((login) => loginCounts.record(login));
   provider.use(createDashboard({
     registry, store, logins: loginCounts, logger, issuer: config.issuer, cookiePrefix: config.cookiePrefix,
     logoutQueue: () => logoutQueueDepth(),
@@ -321,6 +320,8 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
       await metricsListener?.stop();
       metricsUrl = undefined;
       await closeRateLimits();
+      // This node's login counts not yet in the store, while the store is still open.
+      await loginCounts.close();
       if (ownsStore) await rawStore.close();
     },
   };

@@ -1,7 +1,8 @@
 /**
  * `/interaction/:uid/company`: the page where the person chooses the company to act for, and its
- * form. Every request re-reads the interaction, which checks its uid against the path-scoped
- * interaction cookie: a choice can only ever be made for this browser's own login and session.
+ * form. Every request reads the interaction (interaction.ts), which checks its uid against the
+ * path-scoped interaction cookie: a choice can only ever be made for this browser's own login and
+ * session.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -12,6 +13,7 @@ import type { Logger } from '../platform/log.ts';
 import { errorPage } from '../platform/pages/layout.ts';
 import { LegalPersonError, companyChoicePath, companyPromptName, legalPersonScope, noCompanyError, unverifiableError, type LegalPersons } from '../legal-person/index.ts';
 import { companyChoicePage } from './company-page.ts';
+import { endInteraction, finishInteraction, interactionDetails, type InteractionDetails } from './interaction.ts';
 import { showRefusal } from './refusal-page.ts';
 import { requiredMandateScopesOf } from '../release/legal-person.ts';
 import { routes } from '../../config/defaults.ts';
@@ -26,14 +28,14 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
   const router = new Router();
 
   async function interaction(ctx: Context) {
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const details = await interactionDetails(provider, ctx);
     if (details.uid !== ctx.params.uid || details.prompt.name !== companyPromptName) throw new errors.SessionNotFound('interaction mismatch');
     return details;
   }
 
   /** Ends the interaction with an error for the portal, and shows the person why, with a way back. */
-  async function refuse(ctx: Context, error: TongbanError, description: string) {
-    const back = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
+  async function refuse(ctx: Context, details: InteractionDetails, error: TongbanError, description: string) {
+    const back = await endInteraction(details, { error: 'access_denied', error_description: description }, { mergeWithLastSubmission: false });
     showRefusal(ctx, error, back);
   }
 
@@ -43,18 +45,18 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
     const { params, session } = details;
     if (!String(params.scope ?? '').split(' ').includes(legalPersonScope)) {
       // prompt=select_account on a natural-person login: there is nothing to choose.
-      await provider.interactionFinished(ctx.req, ctx.res, { [companyPromptName]: {} }, { mergeWithLastSubmission: true });
+      await finishInteraction(ctx, details, { [companyPromptName]: {} }, { mergeWithLastSubmission: true });
       return;
     }
     const options = session?.uid && session.accountId ? await legalPersons.optionsFor(session.uid, session.accountId) : undefined;
     if (!options) {
       logger.warn('legal_person_refused', { code: LegalPersonError.unverifiable, interaction: details.uid });
-      await refuse(ctx, unverifiableError(), 'what the person may represent could not be confirmed with the national platform');
+      await refuse(ctx, details, unverifiableError(), 'what the person may represent could not be confirmed with the national platform');
       return;
     }
     if (options.eligible.length === 0) {
       logger.info('legal_person_refused', { code: LegalPersonError.none, interaction: details.uid });
-      await refuse(ctx, noCompanyError(), 'the person may act for no company or organisation now');
+      await refuse(ctx, details, noCompanyError(), 'the person may act for no company or organisation now');
       return;
     }
     const client = await provider.Client.find(String(params.client_id));
@@ -72,7 +74,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
     const details = await interaction(ctx);
     const form = await readForm(ctx);
     if (form.get('decision') === 'cancel') {
-      await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the person cancelled the company choice' }, { mergeWithLastSubmission: false });
+      await finishInteraction(ctx, details, { error: 'access_denied', error_description: 'the person cancelled the company choice' }, { mergeWithLastSubmission: false });
       return;
     }
     const { session } = details;
@@ -86,7 +88,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
       if (isTongbanError(error) && error.code === LegalPersonError.mandateScopes) {
         // The app requires mandate scopes this company's mandate lacks: a page naming them; the portal gets access_denied.
         logger.info('legal_person_refused', { code: error.code, interaction: details.uid });
-        await refuse(ctx, error, `the mandate to act for the company lacks the scopes this app requires: ${String(error.params.missing)}`);
+        await refuse(ctx, details, error, `the mandate to act for the company lacks the scopes this app requires: ${String(error.params.missing)}`);
         return;
       }
       if (!isTongbanError(error) || error.code !== LegalPersonError.notEligible) throw error;
@@ -103,7 +105,7 @@ export function createLegalPersonRouter({ provider, legalPersons, logger }: Lega
       return;
     }
     logger.info('legal_person_chosen', { interaction: details.uid, role: chosen.role });
-    await provider.interactionFinished(ctx.req, ctx.res, { [companyPromptName]: { role: chosen.role } }, { mergeWithLastSubmission: true });
+    await finishInteraction(ctx, details, { [companyPromptName]: { role: chosen.role } }, { mergeWithLastSubmission: true });
   });
 
   return router;

@@ -15,9 +15,8 @@ import { cityOf } from '../release/sectors.ts';
 import { consentTo, isSensitive, purposeOf, refuse, sensitiveAmong, sensitiveLabels } from '../release/sensitive.ts';
 import { applyConsentRecord, type ConsentRecords } from '../release/consent-records.ts';
 import type { InteractionOptions } from './context.ts';
+import { finishInteraction, interactionDetails, type InteractionDetails } from './interaction.ts';
 import { routePath, routes } from '../../config/defaults.ts';
-
-type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** An OIDC scope as the catalogue words it (`consent.scope.<scope>`); an unknown one as it comes. */
 function scopeLabel(scope: string): string {
@@ -72,11 +71,11 @@ ${sensitive.map((s) => {
 }
 
 export async function decideConsent(provider: Provider, ctx: Context, consents?: ConsentRecords) {
-  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const details = await interactionDetails(provider, ctx);
   if (details.uid !== ctx.params.uid || details.prompt.name !== 'consent') throw new errors.SessionNotFound('interaction mismatch');
   const form = await readForm(ctx);
   if (form.get('decision') !== 'allow') {
-    await provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'the person declined' }, { mergeWithLastSubmission: false });
+    await finishInteraction(ctx, details, { error: 'access_denied', error_description: 'the person declined' }, { mergeWithLastSubmission: false });
     return;
   }
   const { prompt, params, session } = details;
@@ -104,5 +103,5 @@ export async function decideConsent(provider: Provider, ctx: Context, consents?:
   const resourceScopes = prompt.details.missingResourceScopes as Record<string, string[]> | undefined;
   for (const [indicator, list] of Object.entries(resourceScopes ?? {})) grant.addResourceScope(indicator, list.join(' '));
   const saved = await grant.save();
-  await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId: saved } }, { mergeWithLastSubmission: true });
+  await finishInteraction(ctx, details, { consent: { grantId: saved } }, { mergeWithLastSubmission: true });
 }

@@ -28,8 +28,9 @@ export const nationalReturnSteps: readonly NationalReturnStep[] = [
   finishLogin, //    the interaction ends with the login
 ];
 
-export async function nationalReturn(options: InteractionOptions, ctx: Context): Promise<void> {
-  const flow: NationalReturn = { ctx, options };
+/** `bound`: at the callback, the value of the binding cookie, its signature already checked. */
+export async function nationalReturn(options: InteractionOptions, ctx: Context, bound?: string): Promise<void> {
+  const flow: NationalReturn = { ctx, options, ...(bound !== undefined ? { bound } : {}) };
   const run = async (index: number): Promise<void> => {
     const step = nationalReturnSteps[index];
     if (step) await step(flow, () => run(index + 1));

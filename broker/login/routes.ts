@@ -10,7 +10,9 @@ import { companyChoicePath, companyPromptName } from '../legal-person/index.ts';
 import { tongbanError } from '../platform/errors.ts';
 import { decideConsent, showConsent } from './consent.ts';
 import { callbackPath, nationalBindingCookie, pendingKey, type InteractionOptions, type PendingUpstream } from './context.ts';
+import { interactionDetails } from './interaction.ts';
 import { nationalReturn } from './national-return.ts';
+import { signedCookieOnce } from './signed-cookie.ts';
 import { stateError, stateOf } from './national-state.ts';
 import { startNational } from './start-national.ts';
 import { routePath, routes } from '../../config/defaults.ts';
@@ -23,7 +25,7 @@ export function createInteractionRouter(options: InteractionOptions): Router {
 
   router.get(routes.interaction.start, async (ctx) => {
     ctx.set('cache-control', 'no-store');
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const details = await interactionDetails(provider, ctx);
     if (details.uid !== ctx.params.uid) throw new errors.SessionNotFound('interaction mismatch');
     const { prompt, params } = details;
     if (prompt.name === 'login') {
@@ -56,8 +58,9 @@ export function createInteractionRouter(options: InteractionOptions): Router {
   router.get(callbackPath, async (ctx) => {
     ctx.set('cache-control', 'no-store');
     const state = stateOf(ctx);
-    if (ctx.cookies.get(nationalBindingCookie(options.cookiePrefix ?? 'tongban', state), { signed: true }) !== undefined) {
-      await nationalReturn(options, ctx);
+    const bound = signedCookieOnce(ctx, nationalBindingCookie(options.cookiePrefix ?? 'tongban', state));
+    if (bound !== undefined) {
+      await nationalReturn(options, ctx, bound);
       return;
     }
     const pending = await store.get<PendingUpstream>(pendingKey(state));

@@ -20,8 +20,11 @@ export interface SessionLoginRecord extends NationalLogin {
 }
 
 export interface SessionRegistry {
-  /** Records (or replaces, after a step-up) the national login of a broker session. */
-  recordLogin(sessionUid: string, accountId: string, login: NationalLogin, ttlSeconds: number): Promise<void>;
+  /**
+   * Records (or replaces, after a step-up) the national login of a broker session. `fresh`: the
+   * session was created by this login (its uid is new), so nothing recorded before can be replaced.
+   */
+  recordLogin(sessionUid: string, accountId: string, login: NationalLogin, ttlSeconds: number, options?: { readonly fresh?: boolean }): Promise<void>;
   loginOf(sessionUid: string): Promise<SessionLoginRecord | undefined>;
   /** Broker session uids that came from a national session. */
   sessionsOfNationalSid(sid: string): Promise<string[]>;
@@ -40,9 +43,9 @@ const accountKey = (accountId: string) => `sso:by-account:${accountId}`;
 
 export function createSessionRegistry(store: Store): SessionRegistry {
   return {
-    async recordLogin(sessionUid, accountId, login, ttlSeconds) {
+    async recordLogin(sessionUid, accountId, login, ttlSeconds, options) {
       const ttlMs = ttlSeconds * 1000;
-      const previous = await store.get<SessionLoginRecord>(loginKey(sessionUid));
+      const previous = options?.fresh ? undefined : await store.get<SessionLoginRecord>(loginKey(sessionUid));
       const record: SessionLoginRecord = { accountId, ...(login.sid ? { sid: login.sid } : {}) };
       // Indexes first: a national logout arriving meanwhile must already find the session.
       await Promise.all([

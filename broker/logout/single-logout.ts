@@ -231,7 +231,8 @@ export function createSingleLogout(options: SingleLogoutOptions): SingleLogout {
       const login = (oidc.result as { national?: NationalLogin } | undefined)?.national;
       const session = oidc.session;
       if (login && session?.accountId && !(session as unknown as { destroyed?: boolean }).destroyed) {
-        await registry.recordLogin(session.uid, session.accountId, login, options.sessionTtlSeconds);
+        // oidc-provider marks a session it created in this request `new`: its uid has no record yet.
+        await registry.recordLogin(session.uid, session.accountId, login, options.sessionTtlSeconds, { fresh: (session as unknown as { new?: boolean }).new === true });
       }
     } else if (oidc.route === 'end_session_confirm') {
       await afterRpLogout(ctx, oidc);

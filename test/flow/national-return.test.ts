@@ -68,4 +68,23 @@ describe('the national return (end to end)', function () {
     assert.match(other.body, /upstream_state_mismatch/);
     assert.equal(other.location, undefined);
   });
+
+  it('refuses a binding cookie planted in another browser without a valid signature', async () => {
+    const starter = new Browser();
+    const callback = await atCallback(starter);
+    const binding = starter.jar.all().find((cookie) => cookie.name.startsWith('tongban_national_') && !cookie.name.endsWith('.sig'));
+    const signature = starter.jar.get(`${binding!.name}.sig`);
+    assert.ok(binding && signature, 'the binding cookie and its signature');
+    // A sibling host can set cookies for this one, but cannot sign them under the broker's keys.
+    const forged = signature.value.startsWith('A') ? `B${signature.value.slice(1)}` : `A${signature.value.slice(1)}`;
+    for (const sig of [forged, undefined]) {
+      const victim = new Browser();
+      victim.jar.set(callback, `${binding.name}=${binding.value}; Path=/national/callback`);
+      if (sig !== undefined) victim.jar.set(callback, `${binding.name}.sig=${sig}; Path=/national/callback`);
+      const answer = await victim.follow(callback, { stopAt: stopAtRedirectUri(rp) });
+      assert.equal(answer.status, 400, `signature ${sig ?? 'missing'}`);
+      assert.match(answer.body, /upstream_state_mismatch/);
+      assert.equal(answer.location, undefined);
+    }
+  });
 });

@@ -4,15 +4,17 @@
  * itself and stops the flow (koa's middleware shape, as oidc-provider's authorization steps).
  */
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { NationalLoginResult } from '../../national/upstream.ts';
 import type { InteractionOptions, PendingUpstream } from '../context.ts';
+import type { InteractionDetails } from '../interaction.ts';
 
-export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
+export type { InteractionDetails };
 
 export interface NationalReturn {
   readonly ctx: Context;
   readonly options: InteractionOptions;
+  /** At the callback: the binding cookie's value (context.ts), its signature checked once by the route. */
+  readonly bound?: string;
   /** claim-state: the `state` of this return, claimed once. */
   state?: string;
   /** read-pending: the login this browser started. */

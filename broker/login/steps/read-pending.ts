@@ -1,12 +1,13 @@
 /**
  * Step 2 of the national return: the broker interaction the login belongs to, bound to this browser.
  * At the callback the binding is the cookie set with the redirect to the national platform (it holds
- * the `state`: context.ts); at `/interaction/:uid/national` (logins started by an earlier version) it
- * is the path-scoped interaction cookie. Either way an answer only counts for this browser's own
- * login; anything that does not match is refused as a foreign return.
+ * the `state`: context.ts; the route checked its signature); at `/interaction/:uid/national` (logins
+ * started by an earlier version) it is the path-scoped interaction cookie. Either way an answer only
+ * counts for this browser's own login; anything that does not match is refused as a foreign return.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { callbackPath, nationalBindingCookie } from '../context.ts';
+import { interactionDetails } from '../interaction.ts';
 import { stateError } from '../national-state.ts';
 import type { InteractionDetails, NationalReturnStep } from './flow.ts';
 
@@ -20,15 +21,17 @@ export const readPending: NationalReturnStep = async (flow, next) => {
   if (ctx.params.uid !== undefined) {
     if (pending.uid !== ctx.params.uid) throw stateError();
     try {
-      details = await provider.interactionDetails(ctx.req, ctx.res);
+      details = await interactionDetails(provider, ctx);
     } catch {
       throw stateError();
     }
   } else {
+    const bound = flow.bound;
+    if (bound === undefined || !same(bound, flow.state!)) throw stateError();
+    // Both halves expire: nothing to sign in a cookie that is being removed.
     const cookie = nationalBindingCookie(options.cookiePrefix ?? 'tongban', flow.state!);
-    const bound = ctx.cookies.get(cookie, { signed: true });
-    if (!bound || !same(bound, flow.state!)) throw stateError();
-    ctx.cookies.set(cookie, null, { path: callbackPath, signed: true, overwrite: true });
+    ctx.cookies.set(cookie, null, { path: callbackPath, signed: false, overwrite: true });
+    ctx.cookies.set(`${cookie}.sig`, null, { path: callbackPath, signed: false, overwrite: true });
     details = await provider.Interaction.find(pending.uid);
     // As oidc-provider's own interaction lookup: a session signed in to someone else since is refused.
     if (details?.session?.uid) {

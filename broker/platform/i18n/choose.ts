@@ -6,7 +6,7 @@
  * they were on: a same-origin path only, never another site (no open redirect).
  */
 import type { Context, Next } from 'koa';
-import { localeOf, localeOfUiLocales, locales, withPresentation, type DisplayMode, type Locale } from './presentation.ts';
+import { localeOf, localeOfUiLocales, locales, withPresentation, type DisplayMode, type Locale, type Presentation } from './presentation.ts';
 
 export interface PresentationOptions {
   readonly cookiePrefix: string;
@@ -16,8 +16,17 @@ export interface PresentationOptions {
   readonly fallbackPath: string;
   /** A development-mode broker (config `mode`): its pages say so. */
   readonly development?: boolean;
-  /** The `ui_locales` of a login in progress and when it began (epoch seconds), by interaction id. */
-  readonly interactionLocales?: (uid: string) => Promise<{ readonly uiLocales?: unknown; readonly createdAt?: number } | undefined>;
+  /**
+   * The `ui_locales` of a login in progress and when it began (epoch seconds), by interaction id;
+   * given the request, so that the route serving it can take the interaction from the same read.
+   */
+  readonly interactionLocales?: (uid: string, ctx: Context) => Promise<LoginLocales | undefined>;
+}
+
+/** What the language choice takes from a login in progress. */
+export interface LoginLocales {
+  readonly uiLocales?: unknown;
+  readonly createdAt?: number;
 }
 
 export function preferenceCookies(cookiePrefix: string) {
@@ -53,16 +62,23 @@ function decodedOrUndefined(segment: string | undefined): string | undefined {
   }
 }
 
-async function chooseLocale(ctx: Context, options: PresentationOptions): Promise<Locale> {
+/**
+ * The login in progress that a page of `/interaction/<uid>` belongs to, when its language may
+ * depend on it: read before the route runs (the one async part of the choice). Not asked for when
+ * the request names its own `ui_locales`.
+ */
+async function loginOf(ctx: Context, options: PresentationOptions): Promise<LoginLocales | undefined> {
+  if (!options.interactionLocales || localeOfUiLocales(ctx.query.ui_locales)) return undefined;
+  const uid = decodedOrUndefined(interactionPath.exec(ctx.path)?.[1]);
+  return uid ? options.interactionLocales(uid, ctx).catch(() => undefined) : undefined;
+}
+
+function chooseLocale(ctx: Context, options: PresentationOptions, login: LoginLocales | undefined): Locale {
   const asked = localeOfUiLocales(ctx.query.ui_locales);
   if (asked) return asked;
   const cookie = languageCookie(ctx, preferenceCookies(options.cookiePrefix).language);
-  const uid = decodedOrUndefined(interactionPath.exec(ctx.path)?.[1]);
-  if (uid && options.interactionLocales) {
-    const login = await options.interactionLocales(uid).catch(() => undefined);
-    const fromLogin = localeOfUiLocales(login?.uiLocales);
-    if (fromLogin && (!cookie || cookie.at < (login?.createdAt ?? 0))) return fromLogin;
-  }
+  const fromLogin = localeOfUiLocales(login?.uiLocales);
+  if (fromLogin && (!cookie || cookie.at < (login?.createdAt ?? 0))) return fromLogin;
   if (cookie) return cookie.locale;
   const accepted = ctx.acceptsLanguages('zh-CN', 'zh', 'en', 'en-US', 'en-GB');
   return (typeof accepted === 'string' ? localeOf(accepted) : undefined) ?? 'zh-CN';
@@ -88,10 +104,31 @@ export function choosePresentation(options: PresentationOptions) {
       preferencesRoute(ctx, options);
       return;
     }
-    const locale = await chooseLocale(ctx, options);
-    const mode: DisplayMode = ctx.cookies.get(cookies.display, { signed: false }) === 'elder' ? 'elder' : 'standard';
-    const presentation = { locale, mode, returnTo: returnPathOf(ctx, options.fallbackPath), switchPath: options.switchPath, development: options.development === true };
-    await withPresentation(presentation, next);
+    const login = await loginOf(ctx, options);
+    await withPresentation(presentationOf(ctx, options, cookies.display, login), next);
+  };
+}
+
+/**
+ * The request's presentation, each part worked out when a page first asks for it: most requests
+ * (token, userinfo, the redirects of a login) render no page and never do.
+ */
+function presentationOf(ctx: Context, options: PresentationOptions, displayCookie: string, login: LoginLocales | undefined): Presentation {
+  let locale: Locale | undefined;
+  let mode: DisplayMode | undefined;
+  let returnTo: string | undefined;
+  return {
+    get locale() {
+      return (locale ??= chooseLocale(ctx, options, login));
+    },
+    get mode() {
+      return (mode ??= ctx.cookies.get(displayCookie, { signed: false }) === 'elder' ? 'elder' : 'standard');
+    },
+    get returnTo() {
+      return (returnTo ??= returnPathOf(ctx, options.fallbackPath));
+    },
+    switchPath: options.switchPath,
+    development: options.development === true,
   };
 }
 
