@@ -21,7 +21,8 @@ export interface SessionLoginRecord extends NationalLogin {
 
 export interface SessionRegistry {
   /**
-   * Records (or replaces, after a step-up) the national login of a broker session. `fresh`: the
+   * Records (or replaces, after a step-up) the national login of a broker session. `ttlSeconds`:
+   * the session lifetime, the same for every login (the indexes rely on it). `fresh`: the
    * session was created by this login (its uid is new), so nothing recorded before can be replaced.
    */
   recordLogin(sessionUid: string, accountId: string, login: NationalLogin, ttlSeconds: number, options?: { readonly fresh?: boolean }): Promise<void>;
@@ -49,8 +50,9 @@ export function createSessionRegistry(store: Store): SessionRegistry {
       const record: SessionLoginRecord = { accountId, ...(login.sid ? { sid: login.sid } : {}) };
       // Indexes first: a national logout arriving meanwhile must already find the session.
       await Promise.all([
-        store.addToSet(accountKey(accountId), sessionUid, ttlMs),
-        login.sid ? store.addToSet(nationalSidKey(login.sid), sessionUid, ttlMs) : undefined,
+        // Every add passes the session lifetime: the set lives that long after its latest member.
+        store.addToSet(accountKey(accountId), sessionUid, ttlMs, { fixedLifetime: true }),
+        login.sid ? store.addToSet(nationalSidKey(login.sid), sessionUid, ttlMs, { fixedLifetime: true }) : undefined,
       ]);
       await store.set(loginKey(sessionUid), record, ttlMs);
       if (previous?.sid && previous.sid !== login.sid) await store.removeFromSet(nationalSidKey(previous.sid), sessionUid);

@@ -35,6 +35,9 @@ export function sealedIndexSet(expiresAt: number | null): string {
   return expiresAt === null ? foreverSet : daySet(dayOf(expiresAt));
 }
 
+/** A day's set has one end, whichever record is added: its expiry is set without comparing. */
+const fixedEnd = { fixedLifetime: true } as const;
+
 /** Until when the set of `expiresAt`'s day must live: the end of that day, and the grace. */
 const daySetEnd = (expiresAt: number) => (Math.floor(expiresAt / dayMs) + 1) * dayMs + graceMs;
 
@@ -59,10 +62,10 @@ export async function indexSealedRecord(store: Store, key: string, expiresAt: nu
   listedDays.set(store, days);
   const listedAt = days.get(day);
   if (listedAt !== undefined && now - listedAt < dayListedForMs) {
-    await store.addToSet(daySet(day), key, ttlMs);
+    await store.addToSet(daySet(day), key, ttlMs, fixedEnd);
     return;
   }
-  await Promise.all([store.addToSet(daysSet, day, ttlMs), store.addToSet(daySet(day), key, ttlMs)]);
+  await Promise.all([store.addToSet(daysSet, day, ttlMs), store.addToSet(daySet(day), key, ttlMs, fixedEnd)]);
   for (const [known, at] of days) if (now - at >= dayListedForMs) days.delete(known);
   days.set(day, now);
 }

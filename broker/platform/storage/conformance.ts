@@ -222,6 +222,19 @@ export function storeConformance(backend: ConformanceBackend): void {
       await Promise.all(sets.map((set) => a.deleteSet(set)));
     });
 
+    it('keeps a fixed-lifetime set for that lifetime after its latest add, then lets it expire', async () => {
+      // Every add passes the same lifetime (the caller's promise): the set outlives each member.
+      const lifetime = 400;
+      await a.addToSet('set:fixed', 'first', lifetime, { fixedLifetime: true });
+      await sleep(250);
+      await b.addToSet('set:fixed', 'second', lifetime, { fixedLifetime: true });
+      await sleep(250);
+      // 500 ms after the first add, 250 ms after the second: both still listed.
+      assert.deepEqual(sorted(await a.members('set:fixed')), ['first', 'second']);
+      await sleep(lifetime);
+      assert.deepEqual(await b.members('set:fixed'), []);
+    });
+
     it('increments counters atomically across nodes, keeps them apart by group and field, and expires them', async () => {
       await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment('count:minute', 'ok', 1, 60_000)));
       assert.equal(await a.increment('count:minute', 'upstream_timeout', 3, 60_000), 3);

@@ -56,7 +56,7 @@ interface RedisCommands {
   set(key: string, value: string, options: { condition: 'NX'; expiration: { type: 'PX'; value: number } }): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   sAdd(key: string, member: string): Promise<unknown>;
-  pExpire(key: string, ms: number, mode: 'NX' | 'GT'): Promise<unknown>;
+  pExpire(key: string, ms: number, mode?: 'NX' | 'GT'): Promise<unknown>;
   persist(key: string): Promise<unknown>;
   sRem(key: string, member: string): Promise<unknown>;
   sMembers(key: string): Promise<string[]>;
@@ -193,13 +193,16 @@ export async function createRedisStore(url: string, options: BackendOptions & { 
       const reply = await commands.set(claimKey(key), '1', { condition: 'NX', expiration: { type: 'PX', value: wholeMs(ttlMs) } });
       return reply === 'OK';
     },
-    async addToSet(key, member, ttlMs) {
+    async addToSet(key, member, ttlMs, addOptions) {
       checkTtl(ttlMs, 'addToSet');
       const set = setKey(key);
       // Issued in the same tick, without awaiting one another: one write, one round trip.
       const sent = ttlMs === undefined
         ? [commands.sAdd(set, member), commands.persist(set)]
-        : [commands.sAdd(set, member), commands.pExpire(set, wholeMs(ttlMs), 'NX'), commands.pExpire(set, wholeMs(ttlMs), 'GT')];
+        : addOptions?.fixedLifetime
+          // Every add to this set promises a lifetime covering every member (types.ts): no comparison.
+          ? [commands.sAdd(set, member), commands.pExpire(set, wholeMs(ttlMs))]
+          : [commands.sAdd(set, member), commands.pExpire(set, wholeMs(ttlMs), 'NX'), commands.pExpire(set, wholeMs(ttlMs), 'GT')];
       await Promise.all(sent);
     },
     async removeFromSet(key, member) {

@@ -6,6 +6,18 @@
 
 export type BackendKind = 'memory' | 'sqlite' | 'redis' | 'redis-cluster' | 'postgres';
 
+export interface AddToSetOptions {
+  /**
+   * The caller's promise that no member of this set ever needs it beyond `ttlMs` from the latest
+   * add: every add to the set passes a lifetime at least as long as any member's remaining one (one
+   * fixed lifetime for every add, or one fixed end for the whole set), and every add to the set is
+   * made so. The expiry may then simply be set to `ttlMs` from now, without comparing it with the
+   * current one (Redis: SADD and one PEXPIRE, instead of SADD, PEXPIRE NX and PEXPIRE GT). Backends
+   * that compare anyway may ignore it.
+   */
+  readonly fixedLifetime?: boolean;
+}
+
 export interface Store {
   readonly kind: BackendKind;
   /** A record, or undefined when absent or expired. */
@@ -33,7 +45,7 @@ export interface Store {
    * PEXPIREs, redis.ts): a member added in the instant the set expires may go with it, and a bounded
    * add gives a set without expiry one, so every add to one set is bounded, or none is.
    */
-  addToSet(key: string, member: string, ttlMs?: number): Promise<void>;
+  addToSet(key: string, member: string, ttlMs?: number, options?: AddToSetOptions): Promise<void>;
   removeFromSet(key: string, member: string): Promise<void>;
   members(key: string): Promise<string[]>;
   deleteSet(key: string): Promise<void>;
