@@ -148,6 +148,7 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
   // Tokens and codes are stored under a keyed hash of their value, keyed from the deployment secret.
   const oidcAdapter = createOidcAdapterFactory(store, {
     idKey: storeIdKeyOf(keys.subjectSecret), suite: cryptoSuite(cryptoSuiteName), clockToleranceSeconds: tunables.clockToleranceSeconds,
+    grantTokenLifetimeSeconds: Math.max(config.ttl.authorizationCode, config.ttl.accessToken, config.ttl.refreshToken),
   });
   const registry = createMemberRegistry({
     store, mode: config.mode, issuer: config.issuer, configuredClients: config.clients, secretKey, audit, oidcAdapter,

@@ -41,6 +41,16 @@ export interface OidcAdapterOptions {
   readonly idKey: string | Buffer;
   /** HMAC-SHA-256 by default; HMAC-SM3 under the 国密 suite. */
   readonly suite?: CryptoSuite;
+  /**
+   * The longest lifetime, seconds, configured for any token of a grant (code, access and refresh
+   * token). A token living no longer is listed in its grant's set with that one fixed lifetime (the
+   * store sets the set's expiry without comparing: one command fewer per token); a longer-lived one
+   * (a resource server's own access-token lifetime) in the grant's second set, which keeps its
+   * expiry at least as long as its longest member. Without it every token goes to the first set,
+   * compared. Lowering the configured lifetimes while longer-lived tokens of the old ones still live
+   * may unlist them before they expire; they still end with their grant.
+   */
+  readonly grantTokenLifetimeSeconds?: number;
 }
 
 /** Hashes an id: the form stored now, then the form earlier versions stored. */
@@ -72,6 +82,8 @@ const consumedMarkerWithoutExpiryMs = 14 * 24 * 3600 * 1000;
 // Every `id`, `uid` and `userCode` below is already hashed (IdHash); grant ids are not credentials.
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc:grant:${grantId}`;
+/** Tokens that outlive `grantTokenLifetimeSeconds`: listed apart, so the first set keeps one fixed lifetime. */
+const longGrantKey = (grantId: string) => `oidc:grant:${grantId}:long`;
 const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const epochSeconds = () => Math.floor(Date.now() / 1000);
@@ -94,12 +106,23 @@ class StoreOidcAdapter implements Adapter {
   readonly #store: Store;
   readonly #toleranceMs: number;
   readonly #hash: IdHash;
+  /** The fixed lifetime of grant sets, tolerance included; undefined: compared adds only. */
+  readonly #grantSetMs: number | undefined;
 
-  constructor(model: string, store: Store, toleranceMs: number, hash: IdHash) {
+  constructor(model: string, store: Store, toleranceMs: number, hash: IdHash, grantSetMs: number | undefined) {
     this.#model = model;
     this.#store = store;
     this.#toleranceMs = toleranceMs;
     this.#hash = hash;
+    this.#grantSetMs = grantSetMs;
+  }
+
+  /** Lists a token in its grant's set: with the fixed lifetime when it lives no longer. */
+  #indexInGrant(grantId: string, member: string, ttlMs: number | undefined): Promise<void> {
+    const fixed = this.#grantSetMs;
+    if (fixed === undefined) return this.#store.addToSet(grantKey(grantId), member, ttlMs);
+    if (ttlMs !== undefined && ttlMs <= fixed) return this.#store.addToSet(grantKey(grantId), member, fixed, { fixedLifetime: true });
+    return this.#store.addToSet(longGrantKey(grantId), member, ttlMs);
   }
 
   async upsert(rawId: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -109,7 +132,7 @@ class StoreOidcAdapter implements Adapter {
     // Indexes first: a revocation that starts while this runs must already see the token.
     const indexes: Array<Promise<unknown>> = [];
     if (grantable.has(this.#model) && typeof payload.grantId === 'string') {
-      indexes.push(this.#store.addToSet(grantKey(payload.grantId), memberOf(this.#model, id), ttlMs));
+      indexes.push(this.#indexInGrant(payload.grantId, memberOf(this.#model, id), ttlMs));
     }
     if (this.#model === 'Session' && typeof payload.uid === 'string') {
       // The session's id itself: the record then needs no `jti` (found by uid, it is put back from here).
@@ -153,6 +176,10 @@ class StoreOidcAdapter implements Adapter {
         grantable.has(this.#model) && typeof payload.grantId === 'string'
           ? this.#store.removeFromSet(grantKey(payload.grantId), memberOf(this.#model, id))
           : undefined,
+        // Listed in the second set when it outlived the fixed lifetime (#indexInGrant).
+        grantable.has(this.#model) && typeof payload.grantId === 'string' && this.#grantSetMs !== undefined
+          ? this.#store.removeFromSet(longGrantKey(payload.grantId), memberOf(this.#model, id))
+          : undefined,
       ]);
     }));
   }
@@ -187,9 +214,9 @@ class StoreOidcAdapter implements Adapter {
    * one rather than the set deleted, so a token added meanwhile stays listed for the next revocation.
    */
   async revokeByGrantId(grantId: string): Promise<void> {
-    const setKey = grantKey(grantId);
-    const members = await this.#store.members(setKey);
-    await Promise.all(members.map(async (member) => {
+    const sets = [grantKey(grantId), longGrantKey(grantId)];
+    const listed = await Promise.all(sets.map((set) => this.#store.members(set)));
+    await Promise.all(listed.flatMap((members, index) => members.map((member) => [sets[index]!, member] as const)).map(async ([setKey, member]) => {
       const separator = member.indexOf(':');
       const model = modelOfMember.get(member.slice(0, separator)) ?? member.slice(0, separator);
       const id = member.slice(separator + 1);
@@ -245,5 +272,6 @@ export function createOidcAdapterFactory(store: Store, options: OidcAdapterOptio
     const full = suite.keyedHash(idKey, kind, value);
     return [full.slice(0, storedHashLength), full];
   };
-  return (model: string) => new StoreOidcAdapter(model, store, toleranceMs, hash);
+  const grantSetMs = options.grantTokenLifetimeSeconds === undefined ? undefined : options.grantTokenLifetimeSeconds * 1000 + toleranceMs;
+  return (model: string) => new StoreOidcAdapter(model, store, toleranceMs, hash, grantSetMs);
 }

@@ -206,6 +206,35 @@ function adapterContract(backend: Backend): void {
       await nodeA('AccessToken').revokeByGrantId(id());
     });
 
+    it('with a fixed grant-token lifetime: revokes tokens within it and longer-lived ones listed apart, and destroy unlists both', async () => {
+      // Grant sets then live 60 s after their latest token; a 600 s token goes to the second set.
+      const fixedA = createOidcAdapterFactory(storeA, { idKey: testIdKey, grantTokenLifetimeSeconds: 60 });
+      const fixedB = createOidcAdapterFactory(storeB, { idKey: testIdKey, grantTokenLifetimeSeconds: 60 });
+      const grantId = id();
+      const code = token('AuthorizationCode', grantId);
+      const access = token('AccessToken', grantId);
+      const longLived = token('AccessToken', grantId, { exp: now() + 600 });
+      const refresh = token('RefreshToken', grantId);
+      await Promise.all([
+        fixedA('AuthorizationCode').upsert(code.jti!, code, 30),
+        fixedA('AccessToken').upsert(access.jti!, access, 60),
+        fixedB('AccessToken').upsert(longLived.jti!, longLived, 600),
+        fixedB('RefreshToken').upsert(refresh.jti!, refresh, 60),
+      ]);
+      const listed = [...await storeA.members(`oidc:grant:${grantId}`), ...await storeA.members(`oidc:grant:${grantId}:long`)];
+      assert.equal(listed.length, 4, 'every token listed once');
+      assert.equal((await storeA.members(`oidc:grant:${grantId}:long`)).length, 1, 'the longer-lived token apart');
+      // destroy unlists from whichever set holds the token.
+      await fixedB('AccessToken').destroy(longLived.jti!);
+      assert.deepEqual(await storeA.members(`oidc:grant:${grantId}:long`), []);
+      const again = token('AccessToken', grantId, { exp: now() + 600 });
+      await fixedA('AccessToken').upsert(again.jti!, again, 600);
+      await fixedB('RefreshToken').revokeByGrantId(grantId);
+      for (const [model, payload] of [['AuthorizationCode', code], ['AccessToken', access], ['AccessToken', again], ['RefreshToken', refresh]] as const) {
+        assert.equal(await fixedA(model).find(payload.jti!), undefined, `${model} revoked`);
+      }
+    });
+
     it('consumes once: marks consumed, keeps the lifetime; a replay from another node is invalid_grant and revokes the grant', async () => {
       const grantId = id();
       const code = token('AuthorizationCode', grantId);

@@ -51,7 +51,8 @@ const loginPage = (uid: string) => `<!doctype html><html lang="en"><head><meta c
 async function baseConfiguration(store: Store, options: YardstickOptions, cookiePrefix: string): Promise<Configuration> {
   return {
     // Keyed like the broker's (a fresh deployment secret), so the yardstick pays the same hashing.
-    adapter: createOidcAdapterFactory(store, { idKey: storeIdKeyOf(randomBytes(32)), clockToleranceSeconds: tunables.clockToleranceSeconds }),
+    // The same grant-set lifetime as the broker's (its ttl below: the refresh token's 8 hours).
+    adapter: createOidcAdapterFactory(store, { idKey: storeIdKeyOf(randomBytes(32)), clockToleranceSeconds: tunables.clockToleranceSeconds, grantTokenLifetimeSeconds: 8 * 3600 }),
     clients: [options.client],
     jwks: { keys: [...(await newGeneration()).keys] as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
