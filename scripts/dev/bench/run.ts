@@ -124,7 +124,9 @@ async function measureMultinode(load: LoadGenerator, seconds: number): Promise<M
       const logins = Math.max(1, result.count);
       return [result, spent / logins, (commandsAfter - commandsBefore) / logins];
     };
-    await run(3000); // warm-up: every node, round robin
+    // Warm-up: every node, round robin, 6 s, so that each node has run about as many logins as the
+    // single node then runs alone before it is measured (their JIT tiers and pools warmed alike).
+    await run(6000);
     balancer.nodes = all.slice(0, 1);
     await run(2000);
     const [one, oneCpuMsPerLogin, oneCommandsPerLogin] = await measured();
