@@ -14,7 +14,7 @@ import { describeOAuthError } from '../platform/pages/oauth-errors.ts';
 import { requestedLevel } from '../login/assurance-policy.ts';
 import type { ResourceServers } from '../resources/index.ts';
 import type { LegalPersons } from '../legal-person/index.ts';
-import { isLegalPersonSubject, isMandateScopeList, legalPersonSubjectProperty, requiredMandateScopesProperty } from '../release/legal-person.ts';
+import { isLegalPersonSubject, isMandateScopeList, legalPersonSubjectOf, legalPersonSubjectProperty, requiredMandateScopesProperty } from '../release/legal-person.ts';
 import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
 import { licenceScopes } from '../licences/types.ts';
@@ -131,7 +131,10 @@ export function createProvider({ config, keys, adapter, release, findAccount, re
     claims: release.claimsConfiguration,
     acrValues,
     subjectTypes: ['pairwise'],
-    pairwiseIdentifier: async (ctx, accountId, client) => (await legalPersons?.subjectFor(ctx, client)) ?? release.subjectFor(accountId, client),
+    // A person's pairwise `sub` is worked out at once; only a company-subject app waits for the grant's company.
+    pairwiseIdentifier: (ctx, accountId, client) => (legalPersons && legalPersonSubjectOf(client) === 'company'
+      ? legalPersons.subjectFor(ctx, client).then((company) => company ?? release.subjectFor(accountId, client))
+      : release.subjectFor(accountId, client)),
     findAccount,
     // Portals read the dialect from the ID token as well as from userinfo.
     conformIdTokenClaims: false,

@@ -37,20 +37,30 @@ export interface LoggerOptions {
   readonly base?: LogFields;
 }
 
+/** The pino loggers whose own bindings name the request (`request_id`); the mixin leaves those alone. */
+const namesItsRequest = new WeakSet<PinoLogger>();
+
 function wrap(logger: PinoLogger): Logger {
   return {
     debug: (event, fields) => logger.debug(fields ?? {}, event),
     info: (event, fields) => logger.info(fields ?? {}, event),
     warn: (event, fields) => logger.warn(fields ?? {}, event),
     error: (event, fields) => logger.error(fields ?? {}, event),
-    child: (fields) => wrap(logger.child(fields)),
+    child: (fields) => {
+      const child = logger.child(fields);
+      if (fields.request_id !== undefined || namesItsRequest.has(logger)) namesItsRequest.add(child);
+      return wrap(child);
+    },
   };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
+  // Asynchronous: a line never holds up a request while stderr is slow to drain. Lines written
+  // while a write is under way wait in the destination's buffer and go out with the next write;
+  // pino writes what is left synchronously when the process exits (a crash included).
   const destination = options.write
     ? { write: (line: string) => options.write!(line.endsWith('\n') ? line.slice(0, -1) : line) }
-    : pino.destination({ dest: 2, sync: true });
+    : pino.destination({ dest: 2, sync: false });
   return wrap(pino({
     level: options.level ?? 'info',
     base: options.base ?? {},
@@ -61,7 +71,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     // A request's child logger already names it; any other logger gets it from the request scope.
     mixin: (_fields, _level, instance) => {
       const request = requestScope.getStore();
-      return request && instance.bindings().request_id === undefined ? { request_id: request.requestId } : {};
+      return request && !namesItsRequest.has(instance as PinoLogger) ? { request_id: request.requestId } : {};
     },
   }, destination));
 }
@@ -81,19 +91,37 @@ export function currentRequestId(): string | undefined {
 /** Accepted from a proxy in front: short, and nothing that could forge a log line or a header. */
 const forwardedRequestId = /^[A-Za-z0-9._:-]{8,64}$/;
 
+/** Where `requestLogging` keeps a request's child logger once something asked for it. */
+const childLoggerKey = Symbol('childLogger');
+
+interface RequestState {
+  readonly requestId: string;
+  [childLoggerKey]?: Logger;
+}
+
 /**
  * Koa middleware, first in the chain: gives the request its id (the one a proxy sent in
  * `x-request-id` when it is well formed, else a new one), returns it in `x-request-id`, keeps it in
  * `ctx.state.requestId` for error pages and a child logger in `ctx.state.logger`, and runs the rest
- * of the request in its scope so that every line logged meanwhile carries `request_id`.
+ * of the request in its scope so that every line logged meanwhile carries `request_id`. The child
+ * logger is made when first read: most requests log nothing, and making one costs more than the
+ * rest of this middleware (pino serialises and redacts its bindings).
  */
 export function requestLogging(logger: Logger) {
-  return async (ctx: Context, next: Next) => {
-    const given = ctx.get('x-request-id');
-    const requestId = forwardedRequestId.test(given) ? given : randomUUID();
+  const childLogger: PropertyDescriptor = {
+    configurable: true,
+    enumerable: true,
+    get(this: RequestState) {
+      return (this[childLoggerKey] ??= logger.child({ request_id: this.requestId }));
+    },
+  };
+  // Not async: the rest of the request's promise is returned as it is, without one more around it.
+  return (ctx: Context, next: Next) => {
+    const given = ctx.req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && forwardedRequestId.test(given) ? given : randomUUID();
     ctx.state.requestId = requestId;
-    ctx.state.logger = logger.child({ request_id: requestId });
+    Object.defineProperty(ctx.state, 'logger', childLogger);
     ctx.set('x-request-id', requestId);
-    await requestScope.run({ requestId }, next);
+    return requestScope.run({ requestId }, next);
   };
 }

@@ -67,11 +67,11 @@ export function createClaimsRelease(derive: Derive): ClaimsRelease {
         shape: legalPersonSubjectOf(client),
         personSubject: client ? subjectFor(accountId, client) : accountId,
       }) : {};
-      return {
-        ...standardClaims(context),
-        ...(adapter ? adapter.claims(context) : {}),
-        ...company,
-      };
+      // One object filled in order (a later table's claim wins, as with spreads): V8 builds
+      // `{ ...a, ...b }` of two objects made at run time very slowly (about 15 µs here).
+      const claims = standardClaims(context);
+      if (adapter) Object.assign(claims, adapter.claims(context));
+      return Object.assign(claims, company);
     },
   };
 }

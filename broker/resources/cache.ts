@@ -50,18 +50,25 @@ export function createResourceServerCache(store: Store, refreshMs: number = tuna
     await checking;
   }
 
+  async function readThrough<T>(key: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+    await refresh();
+    const hit = entries.get(key);
+    if (hit) return hit.value as T | undefined;
+    const started = generation;
+    const value = await read();
+    if (started === generation) {
+      if (entries.size >= maxEntries) entries.clear();
+      entries.set(key, { value });
+    }
+    return value;
+  }
+
   return {
-    async through<T>(key: string, read: () => Promise<T | undefined>) {
-      await refresh();
-      const hit = entries.get(key);
-      if (hit) return hit.value as T | undefined;
-      const started = generation;
-      const value = await read();
-      if (started === generation) {
-        if (entries.size >= maxEntries) entries.clear();
-        entries.set(key, { value });
-      }
-      return value;
+    // A remembered answer while the version is fresh is the usual case (several per token request):
+    // answered at once, without the turns of the read-through path.
+    through<T>(key: string, read: () => Promise<T | undefined>) {
+      const hit = Date.now() - checkedAt < refreshMs ? entries.get(key) : undefined;
+      return hit ? Promise.resolve(hit.value as T | undefined) : readThrough(key, read);
     },
     async changed() {
       forget();

@@ -4,6 +4,7 @@
  * and redaction rules that keep ID numbers, names, phones and tokens out.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { ConfiguredClient } from '../../config/defaults.ts';
@@ -50,6 +51,24 @@ describe('logs (pino)', function () {
       assert.equal(logger.lines[0]!.code, 'kept');
       assert.equal(logger.lines[1]!.request_id, 'r-1');
     });
+  });
+
+  describe('standard error', () => {
+    // Lines are written asynchronously: those still buffered must reach stderr when the process ends.
+    for (const ending of ['process.exit(3)', "setImmediate(() => { throw new Error('crash'); })"]) {
+      it(`writes every line before the process ends (${ending.startsWith('process') ? 'exit' : 'crash'})`, () => {
+        const script = [
+          `import { createLogger } from ${JSON.stringify(new URL('../../broker/platform/log.ts', import.meta.url).pathname)};`,
+          "const logger = createLogger({ level: 'info' });",
+          "for (let n = 0; n < 2000; n += 1) logger.info('line', { n, padding: 'x'.repeat(200) });",
+          ending,
+        ].join('\n');
+        const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+        assert.notEqual(child.status, 0);
+        const numbers = child.stderr.split('\n').filter((line) => line.startsWith('{')).map((line) => (JSON.parse(line) as { n: number }).n);
+        assert.deepEqual(numbers, Array.from({ length: 2000 }, (_, n) => n));
+      });
+    }
   });
 
   describe('request id', () => {

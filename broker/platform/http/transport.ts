@@ -58,10 +58,11 @@ export function createProxyMatcher(trusted: readonly string[]): (address: string
  */
 export function trustForwardingFrom(trusted: readonly string[]): Middleware {
   const isTrusted = createProxyMatcher(trusted);
-  return async function forwardingFromTrustedProxies(ctx: Context, next: Next) {
+  // Not async, as the middleware below: nothing runs after the handlers.
+  return function forwardingFromTrustedProxies(ctx: Context, next: Next) {
     const headers = ctx.req.headers;
     if (!isTrusted(ctx.req.socket.remoteAddress)) {
-      for (const name of forwardingHeaders) delete headers[name];
+      for (const name of forwardingHeaders) if (name in headers) delete headers[name];
     } else {
       const chain = String(headers['x-forwarded-for'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       // From the right: the first hop that is not one of our proxies is the client.
@@ -73,15 +74,15 @@ export function trustForwardingFrom(trusted: readonly string[]): Middleware {
       if (client && ipaddr.isValid(client.replace(/^\[(.*)\]$/, '$1'))) headers['x-forwarded-for'] = client;
       else delete headers['x-forwarded-for'];
     }
-    await next();
+    return next();
   };
 }
 
 /** Koa middleware: HSTS on every response when the issuer is https; nothing otherwise. */
 export function strictTransport(issuer: string): Middleware {
-  const https = issuer.startsWith('https://');
+  // Over http there is nothing to send: the request passes straight on.
+  if (!issuer.startsWith('https://')) return (_ctx: Context, next: Next) => next();
   return async function strictTransportSecurity(ctx: Context, next: Next) {
-    if (!https) return next();
     ctx.set('strict-transport-security', hstsValue);
     try {
       await next();

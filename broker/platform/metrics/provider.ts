@@ -55,13 +55,17 @@ export function installProviderMetrics(provider: Provider, metrics: Metrics): vo
     const seconds = loginSeconds(ctx);
     metrics.login({ city: cityOf(ctx), outcome: error?.error ?? 'server_error', ...(seconds !== undefined ? { seconds } : {}) });
   });
-  provider.use(async (ctx: Context, next: Next) => {
-    ctx.state.metrics = metrics;
-    await next();
+  const countIntrospection = (ctx: Context) => {
     if ((ctx as OidcContext).oidc?.route === 'introspection' && ctx.status === 200) {
       const body = ctx.body as { active?: unknown } | string | undefined;
       metrics.introspection(typeof body === 'object' && body !== null ? body.active === true : true);
     }
+  };
+  // Not async: only a POST can be an introspection, and every other request goes on untouched.
+  provider.use((ctx: Context, next: Next) => {
+    ctx.state.metrics = metrics;
+    if (ctx.method !== 'POST') return next();
+    return next().then(() => countIntrospection(ctx));
   });
 }
 

@@ -54,6 +54,19 @@ export function provinceLabel(city: string | undefined): string {
   return city && /^\d{6}$/.test(city) ? provinceOf(city) : unknownLabel;
 }
 
+/** Label sets by value, made on first use; values come from fixed lists (token kinds, store methods), so few. */
+function labelSets<L extends Record<string, string>>(make: (value: string) => L): (value: string) => Readonly<L> {
+  const made = new Map<string, L>();
+  return (value) => {
+    let labels = made.get(value);
+    if (!labels) {
+      labels = make(value);
+      if (made.size < 256) made.set(value, labels);
+    }
+    return labels;
+  };
+}
+
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const loginBuckets = [1, 2, 5, 10, 20, 30, 60, 120, 300];
 
@@ -128,6 +141,12 @@ export function createMetrics(): Metrics {
     name: 'tongban_store_errors_total', help: 'Shared-store operations that failed, by method.', labelNames: ['method'], registers: [registry],
   });
 
+  // Label sets of the per-request counters, made once per value: prom-client checks and hashes
+  // the object it is given at every call, and these are counted several times per request.
+  const tokenLabels = labelSets((kind) => ({ kind: labelValue(kind) }));
+  const storeLabels = labelSets((method) => ({ method }));
+  const introspectionLabels = { true: { active: 'true' }, false: { active: 'false' } };
+
   return {
     registry,
     async scrape() {
@@ -147,8 +166,8 @@ export function createMetrics(): Metrics {
       nationalCalls.inc({ endpoint: labelValue(endpoint), outcome: error === undefined ? 'ok' : labelValue(error) });
       nationalSeconds.observe({ endpoint: labelValue(endpoint) }, seconds);
     },
-    tokenIssued: (kind) => tokens.inc({ kind: labelValue(kind) }),
-    introspection: (active) => introspections.inc({ active: String(active) }),
+    tokenIssued: (kind) => tokens.inc(tokenLabels(kind)),
+    introspection: (active) => introspections.inc(introspectionLabels[active ? 'true' : 'false']),
     rateLimited: (limit) => rateLimits.inc({ limit: labelValue(limit) }),
     logoutDelivered: (province) => logoutDelivered.inc({ province: labelValue(province) }),
     logoutGivenUp: (province) => logoutGivenUp.inc({ province: labelValue(province) }),
@@ -157,8 +176,9 @@ export function createMetrics(): Metrics {
     },
     legacyValidation: (province, method, result) => legacy.inc({ province: labelValue(province), method: labelValue(method), result: labelValue(result) }),
     storeOperation(method, seconds, failed) {
-      storeSeconds.observe({ method }, seconds);
-      if (failed) storeErrors.inc({ method });
+      const labels = storeLabels(method);
+      storeSeconds.observe(labels, seconds);
+      if (failed) storeErrors.inc(labels);
     },
   };
 }

@@ -10,17 +10,20 @@ const metered = ['get', 'getMany', 'set', 'delete', 'consume', 'claim', 'addToSe
 export function meterStore(store: Store, metrics: Metrics): Store {
   const wrapper: Record<string, unknown> = { kind: store.kind, close: () => store.close() };
   for (const method of metered) {
-    wrapper[method] = async (...args: unknown[]) => {
+    const observed = (started: bigint, failed: boolean) => metrics.storeOperation(method, Number(process.hrtime.bigint() - started) / 1e9, failed);
+    // Not async: the caller gets the store's own promise, and the timing hangs beside it, so a
+    // request waits no extra turn for it (every request makes several of these calls).
+    wrapper[method] = (...args: unknown[]) => {
       const started = process.hrtime.bigint();
-      let failed = false;
+      let operation: Promise<unknown>;
       try {
-        return await (store[method] as (...a: unknown[]) => Promise<unknown>)(...args);
+        operation = Promise.resolve((store[method] as (...a: unknown[]) => Promise<unknown>).apply(store, args));
       } catch (error) {
-        failed = true;
-        throw error;
-      } finally {
-        metrics.storeOperation(method, Number(process.hrtime.bigint() - started) / 1e9, failed);
+        observed(started, true);
+        return Promise.reject(error);
       }
+      operation.then(() => observed(started, false), () => observed(started, true));
+      return operation;
     };
   }
   return wrapper as unknown as Store;
