@@ -22,6 +22,7 @@ import { createInteractionRouter } from './login/routes.ts';
 import { createLegalPersonRouter } from './login/company-choice.ts';
 import { loginLocalesOf } from './login/interaction.ts';
 import { errorBoundary } from './platform/http/error-boundary.ts';
+import { pagesOnly, programEndpointsOf } from './platform/http/program-endpoints.ts';
 import { createHttpListener } from './platform/http/server.ts';
 import { choosePresentation } from './platform/i18n/index.ts';
 import { loadKeys, watchSigningKeys } from './oidc/keys.ts';
@@ -162,10 +163,13 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     isClientIdTaken: async (clientId) => registry.configuredClientIds.has(clientId) || (await registry.records.app(clientId)) !== undefined,
   });
   const provider = createProvider({ config: { ...config, clients: [...config.clients, ...legacyBridgeClients(config, derive)] }, keys, adapter: oidcAdapter, release, findAccount: createFindAccount({ accounts, release, legalPersons, releases }), resources, legalPersons, registry, consents });
+  // The broker's pages and routers step aside on oidc-provider's endpoints for programs.
+  const programEndpoints = programEndpointsOf(provider);
+  const forPages = <M extends Parameters<typeof pagesOnly>[1]>(middleware: M): M => pagesOnly(programEndpoints, middleware);
   // First, so that every page below it, oidc-provider's included, may not be framed.
   provider.use(securityHeaders);
   // Development mode says so on every page (config/rules/mode.ts: never a default).
-  if (config.mode === 'development') provider.use(markDevelopmentPages);
+  if (config.mode === 'development') provider.use(forPages(markDevelopmentPages));
   // Before anything reads ctx.ip or ctx.protocol: forwarding headers only from trusted proxies; HSTS on https.
   provider.use(trustForwardingFrom(config.proxy?.trusted ?? []));
   provider.use(strictTransport(config.issuer));
@@ -190,12 +194,12 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     onFlushError: (error: unknown) => logger.warn('dashboard_count_failed', { reason: (error as Error)?.name }),
   });
   metrics.observeLogins((login) => loginCounts.record(login));
-  provider.use(createDashboard({
+  provider.use(forPages(createDashboard({
     registry, store, logins: loginCounts, logger, issuer: config.issuer, cookiePrefix: config.cookiePrefix,
     logoutQueue: () => logoutQueueDepth(),
     // The chain as a whole (broker/audit): each dashboard page shows whether it still verifies.
     verifyAudit: async () => (await audit.verify()).ok,
-  }));
+  })));
   // Members, then resources: the list and its order are in oidc/extensions.ts.
   installProviderExtensions(provider, { members: registry, resources, logger });
   // Last wrapper of the client lookup and secret check, so it runs first: refused before any hashing.
@@ -235,12 +239,12 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
     consents,
   });
   provider.use(errorBoundary(logger));
-  provider.use(health.middleware);
-  provider.use(router.routes());
-  provider.use(router.allowedMethods());
-  provider.use(createLegalPersonRouter({ provider, legalPersons, logger }).routes());
+  provider.use(forPages(health.middleware));
+  provider.use(forPages(router.routes()));
+  provider.use(forPages(router.allowedMethods()));
+  provider.use(forPages(createLegalPersonRouter({ provider, legalPersons, logger }).routes()));
   const legacy = createLegacyBridge({ provider, store, sealer, audit, accounts, derive, logger, config, companies: legalPersons, releases });
-  provider.use(legacy.routes());
+  provider.use(forPages(legacy.routes()));
   const singleLogout = createSingleLogout({
     provider, store, national, accounts, derive, logger,
     onDeliveryOutcome: (outcome, delivery) => {
@@ -260,18 +264,19 @@ export async function createBroker(config: TongbanConfig, options: BrokerOptions
       await legalPersons.forgetSession(ended.sessionUid);
     },
   });
-  provider.use(singleLogout.middleware);
-  provider.use(singleLogout.router.routes());
-  provider.use(createAccountPage({ provider, logger, releases, consents }).routes());
+  // Its middleware acts after oidc-provider's resume and end-session routes only.
+  provider.use(forPages(singleLogout.middleware));
+  provider.use(forPages(singleLogout.router.routes()));
+  provider.use(forPages(createAccountPage({ provider, logger, releases, consents }).routes()));
   // Electronic licences: fetched from the national library at each request, kept nowhere (docs/licences.md).
-  provider.use(createLicenceRelay({
+  provider.use(forPages(createLicenceRelay({
     provider, legalPersons, logger, path: routes.licences, audit, releases,
     library: createLicenceLibraryClient({ libraryUrl: new URL('/licence-library', config.national.issuer).href, timeoutMs: config.national.timeoutMs }),
     subjectOf: async (accountId, clientId) => {
       const client = await provider.Client.find(clientId);
       return client ? release.subjectFor(accountId, client) : undefined;
     },
-  }).routes());
+  }).routes()));
   // Back-channel logout deliveries queued in the store, by any node, are sent from here.
   singleLogout.start();
   const logoutQueueDepth = logoutQueueDepthOf(provider, singleLogout.queue);

@@ -199,8 +199,10 @@ export function createProvider({ config, keys, adapter, release, findAccount, re
       let before: typeof grant;
       if (grant && legalPersons && !(await legalPersons.grantActsForChoice(ctx, grant))) [before, grant] = [grant, undefined];
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
-      // The answers on sensitive items outlive the session: a new sign-in starts from them.
-      const remembered = await consents?.find(session!.accountId!, client!.clientId);
+      // The answers on sensitive items outlive the session: a new sign-in starts from them. They
+      // matter only when the request asks for a sensitive item (by scope, or through claims).
+      const asksSensitive = [...(ctx.oidc.requestParamScopes ?? [])].some(isSensitive) || (ctx.oidc.requestParamClaims?.size ?? 0) > 0;
+      const remembered = asksSensitive ? await consents?.find(session!.accountId!, client!.clientId) : undefined;
       if (!firstParty) {
         if (!remembered) return grant;
         grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
