@@ -9,7 +9,7 @@
 import { createClient, createCluster } from '@keyv/redis';
 import pg, { type Pool } from 'pg';
 import {
-  RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract,
+  RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import sqlite3 from 'sqlite3';
 import type { RateLimit } from '../../../config/defaults.ts';
@@ -85,6 +85,30 @@ async function prepareSql(connection: LimiterConnection, db?: sqlite3.Database):
 }
 
 /**
+ * rate-limiter-flexible runs each SQLite count as SAVEPOINT, the upsert, then RELEASE, in callbacks
+ * on the one connection. Two counts at once interleave their savepoints, and a count that fails
+ * (SQLITE_BUSY while another process writes) rolls back to its savepoint without releasing it: the
+ * transaction stays open and the file stays locked for every other process (a CLI, another node).
+ * So the counts on a connection run one at a time, and a failed one ends what it left open.
+ */
+function oneAtATime(limiter: RateLimiterSQLite, db: sqlite3.Database, queue: { tail: Promise<unknown> }): RateLimiterSQLite {
+  const endOpenTransaction = () => new Promise<void>((resolve) => db.run('RELEASE SAVEPOINT rate_limiter_trx', () => resolve()));
+  for (const method of ['consume', 'get'] as const) {
+    const original = limiter[method].bind(limiter) as (...args: unknown[]) => Promise<unknown>;
+    (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const run = queue.tail.then(() => original(...args)).catch(async (error: unknown) => {
+        // Over the limit is an answer, not a failure: nothing was left open.
+        if (!(error instanceof RateLimiterRes)) await endOpenTransaction();
+        throw error;
+      });
+      queue.tail = run.catch(() => undefined);
+      return run;
+    };
+  }
+  return limiter;
+}
+
+/**
  * Opens the limiters' backend on a connection. Expired counters are swept every minute by the
  * SQL backends (Redis expires its keys itself).
  */
@@ -117,10 +141,11 @@ export async function openLimiterBackend(connection: LimiterConnection, namespac
       const db = await openSqlite(connection.path);
       closers.push(() => new Promise<void>((resolve) => db.close(() => resolve())));
       await prepareSql(connection, db);
-      make = (name, limit) => new RateLimiterSQLite({
+      const queue = { tail: Promise.resolve() as Promise<unknown> };
+      make = (name, limit) => oneAtATime(new RateLimiterSQLite({
         ...options(namespace, name, limit), storeClient: db, storeType: 'sqlite3',
         tableName: rateLimitTable, tableCreated: true, clearExpiredByTimeout: false,
-      });
+      }), db, queue);
       sweep = () => new Promise<void>((resolve) => db.run(`DELETE FROM ${rateLimitTable} WHERE expire < ?`, [Date.now()], () => resolve()));
       break;
     }
