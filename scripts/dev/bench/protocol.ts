@@ -11,6 +11,8 @@ export interface UsageMessage {
   readonly gc: boolean;
   /** HTTP requests the process has served so far, by `METHOD /path` shape (ids replaced by `*`). */
   readonly requests: Record<string, number>;
+  /** Milliseconds from request start to response end, summed by the same shapes. */
+  readonly requestMs: Record<string, number>;
 }
 
 /** A party the load generator logs in to, as a portal would know it. */

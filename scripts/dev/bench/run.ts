@@ -178,12 +178,20 @@ async function traceLogins(contenders: Contender[]): Promise<void> {
         const total = Object.values(commands).reduce((a, b) => a + b, 0);
         const lines = (values: Record<string, number>) => Object.entries(values).sort((a, b) => b[1] - a[1]).map(([shape, n]) => `    ${fixed(n / done, 2).padStart(6)}  ${shape}`);
         const nationalRequests = requestsPer(nationalBefore, nationalAfter, 1);
+        /** Milliseconds per operation by request shape: where one operation's time goes, hop by hop. */
+        const timePer = (from: UsageMessage, to: UsageMessage) => Object.entries(to.requestMs)
+          .map(([shape, ms]) => [shape, (ms - (from.requestMs[shape] ?? 0)) / done] as const)
+          .filter(([, ms]) => ms > 0.005)
+          .map(([shape, ms]) => `    ${fixed(ms, 2).padStart(6)}  ${shape}`);
         process.stdout.write([
           `${c}: ${done} ${kind}, ${fixed(total / done, 1)} store commands per ${kind} (scripts' own included), ${fixed(sent / done, 1)} sent, ${fixed(roundTrips / done, 1)} round trips (reads at Redis)`,
           ...lines(commands),
           `  requests served per ${kind}:`,
           ...lines(requestsPer(before, after, 1)),
           ...(c === 'bare' || Object.keys(nationalRequests).length === 0 ? [] : [`  national requests per ${kind}:`, ...lines(nationalRequests)]),
+          `  ms served per ${kind} (request start to response end, one at a time):`,
+          ...timePer(before, after),
+          ...(c === 'bare' || Object.keys(nationalRequests).length === 0 ? [] : [`  ms the national platform served per ${kind}:`, ...timePer(nationalBefore, nationalAfter)]),
           '',
         ].join('\n'));
       }

@@ -4,7 +4,8 @@
  * The broker takes its configuration as `npm run broker` does (TONGBAN_CONFIG); the others a JSON
  * spec in BENCH_SPEC. Prints `listening on <url>`, then answers IPC messages from the benchmark:
  * `usage` (process.cpuUsage and memoryUsage, after a forced GC when --expose-gc is on, and the
- * HTTP requests served so far by path shape: the hops of a login) and `stop`.
+ * HTTP requests served so far by path shape, with the time spent on them: the hops of a login) and
+ * `stop`.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
@@ -21,12 +22,21 @@ function requestShape(method: string | undefined, url: string | undefined): stri
 }
 
 const served: Record<string, number> = {};
+/** Milliseconds from each request's start to the end of its response, summed by shape. */
+const servedMs: Record<string, number> = {};
 
 function countRequests(): void {
+  const started = new WeakMap<IncomingMessage, readonly [shape: string, at: number]>();
   subscribe('http.server.request.start', (message) => {
     const { request } = message as { request: IncomingMessage };
     const shape = requestShape(request.method, request.url);
     served[shape] = (served[shape] ?? 0) + 1;
+    started.set(request, [shape, performance.now()]);
+  });
+  subscribe('http.server.response.finish', (message) => {
+    const { request } = message as { request: IncomingMessage };
+    const begun = started.get(request);
+    if (begun) servedMs[begun[0]] = (servedMs[begun[0]] ?? 0) + performance.now() - begun[1];
   });
 }
 
@@ -67,7 +77,7 @@ async function main(): Promise<void> {
         gc();
         gc();
       }
-      const usage: UsageMessage = { type: 'usage', cpu: process.cpuUsage(), memory: process.memoryUsage(), gc: Boolean(gc), requests: { ...served } };
+      const usage: UsageMessage = { type: 'usage', cpu: process.cpuUsage(), memory: process.memoryUsage(), gc: Boolean(gc), requests: { ...served }, requestMs: { ...servedMs } };
       process.send?.(usage);
     } else if (message.type === 'stop') {
       server.stop().finally(() => process.exit(0));
