@@ -253,8 +253,7 @@ describe('rate limits (two broker nodes on one Redis)', function () {
 
   it('per address: authorization requests over the limit get the bilingual page with Retry-After', async () => {
     // Earlier tests in this file spent some of this address's authorization requests already, all
-    // at node 1. Node 2 goes first: a key new to a node is let through once while it asks the store,
-    // so after that first request the refusals hold on both nodes.
+    // at node 1. Node 2 goes first: a key new to a node is let through once while it asks the store.
     const statuses: number[] = [];
     let refusal: Response | undefined;
     for (let i = 0; i < 10; i += 1) {
@@ -267,7 +266,12 @@ describe('rate limits (two broker nodes on one Redis)', function () {
       else await response.arrayBuffer();
     }
     assert.ok(statuses.includes(429), statuses.join(','));
-    assert.ok(statuses.slice(statuses.indexOf(429)).every((status) => status === 429));
+    // A node learns the shared count from the answers to its own pushes: the node that did not
+    // refuse first may let one more through before its push brings the count (docs/security.md:
+    // one sync interval's requests per node), and from then on both refuse.
+    const after = statuses.slice(statuses.indexOf(429));
+    assert.ok(after.filter((status) => status !== 429).length <= 1, statuses.join(','));
+    assert.deepEqual(statuses.slice(-2), [429, 429], statuses.join(','));
     assert.ok(Number(refusal!.headers.get('retry-after')) >= 1);
     const body = await refusal!.text();
     assert.match(body, /请求过于频繁/);
