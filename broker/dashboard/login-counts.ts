@@ -11,6 +11,7 @@
  * of the store delays them rather than losing them.
  */
 import { provinceOf } from '../identity/identifiers.ts';
+import { createSerialQueue } from '../platform/storage/common.ts';
 import type { Store } from '../platform/storage/types.ts';
 
 const minuteMs = 60_000;
@@ -74,12 +75,7 @@ export function createLoginCounts(store: Store, options: LoginCountsOptions = {}
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   // Flushes and reads one after another: a read sees each count once, in the store or still here.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(task: () => Promise<T>): Promise<T> => {
-    const run = queue.then(task, task);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const serially = createSerialQueue();
 
   const flushNow = async () => {
     if (pending.size === 0) return;

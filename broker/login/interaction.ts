@@ -40,12 +40,16 @@ export async function interactionDetails(provider: Provider, ctx: Context): Prom
   if (!id) throw new errors.SessionNotFound('interaction session id cookie not found');
   const interaction = await interactionNamed(provider, ctx, id);
   if (!interaction) throw new errors.SessionNotFound('interaction session not found');
-  if (interaction.session?.uid) {
-    const session = await provider.Session.findByUid(interaction.session.uid);
-    if (!session) throw new errors.SessionNotFound('session not found');
-    if (interaction.session.accountId !== session.accountId) throw new errors.SessionNotFound('session principal changed');
-  }
+  await checkInteractionSession(provider, interaction);
   return interaction;
+}
+
+/** As oidc-provider's own interaction lookup: an interaction whose session has ended, or signed in to someone else since, is refused. */
+export async function checkInteractionSession(provider: Provider, interaction: InteractionDetails): Promise<void> {
+  if (!interaction.session?.uid) return;
+  const session = await provider.Session.findByUid(interaction.session.uid);
+  if (!session) throw new errors.SessionNotFound('session not found');
+  if (interaction.session.accountId !== session.accountId) throw new errors.SessionNotFound('session principal changed');
 }
 
 export interface ResultOptions {

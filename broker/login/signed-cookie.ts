@@ -41,7 +41,8 @@ export function requestCookie(ctx: Context, name: string): string | undefined {
 
 const signatureUnder = (key: KeyObject, data: string) => createHmac('sha1', key).update(data).digest('base64url');
 
-function sameText(a: string, b: string): boolean {
+/** Equal strings, compared in constant time. */
+export function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);

@@ -87,10 +87,10 @@ const longGrantKey = (grantId: string) => `oidc:grant:${grantId}:long`;
 const sessionUidKey = (uid: string) => `oidc:sessionUid:${uid}`;
 const userCodeKey = (userCode: string) => `oidc:userCode:${userCode}`;
 const epochSeconds = () => Math.floor(Date.now() / 1000);
-/** A record as a grant set's member (and a consumed marker) names it: the form of its id says which form. */
-const memberOf = (model: string, id: string) => `${id.length === storedHashLength ? memberModels.get(model) ?? model : model}:${id}`;
 /** Which form an id is in: 0 the current one, 1 the earlier one. */
 const formOf = (id: string) => (id.length === storedHashLength ? 0 : 1);
+/** A record as a grant set's member (and a consumed marker) names it: the form of its id says which form. */
+const memberOf = (model: string, id: string) => `${formOf(id) === 0 ? memberModels.get(model) ?? model : model}:${id}`;
 
 function remainingMs(record: OidcRecord): number | undefined {
   return record.expiresAt === null ? undefined : Math.max(1, record.expiresAt - Date.now());
@@ -223,7 +223,8 @@ class StoreOidcAdapter implements Adapter {
       const key = recordKey(model, id);
       const stored = await this.#store.get<StoredRecord>(key);
       await this.#store.delete(key);
-      const userCode = stored && decodeRecord(model, undefined, stored, this.#toleranceMs).payload.userCode;
+      // Only a device code has a user code pointing at it: no other record needs opening.
+      const userCode = stored && model === 'DeviceCode' ? decodeRecord(model, undefined, stored, this.#toleranceMs).payload.userCode : undefined;
       if (typeof userCode === 'string') await removePointer(this.#store, userCodeKey(this.#hash('userCode', userCode)[formOf(id)]), id);
       await this.#store.removeFromSet(setKey, member);
     }));

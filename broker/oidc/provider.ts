@@ -18,7 +18,7 @@ import { isLegalPersonSubject, isMandateScopeList, legalPersonSubjectOf, legalPe
 import type { MemberRegistry } from '../members/index.ts';
 import { clientAdapter, registrationOf } from './extensions.ts';
 import { licenceScopes } from '../licences/types.ts';
-import { carrySensitiveConsent, isPurposes, isSensitive } from '../release/sensitive.ts';
+import { carrySensitiveConsent, isPurposes, isSensitive, sensitiveAmong } from '../release/sensitive.ts';
 import { applyConsentRecord, type ConsentRecords } from '../release/consent-records.ts';
 
 export const supportedScopes = ['openid', 'offline_access', 'profile', 'phone', 'id_number', 'legal_person', ...licenceScopes] as const;
@@ -201,7 +201,8 @@ export function createProvider({ config, keys, adapter, release, findAccount, re
       const firstParty = (client as unknown as { first_party?: boolean }).first_party === true;
       // The answers on sensitive items outlive the session: a new sign-in starts from them. They
       // matter only when the request asks for a sensitive item (by scope, or through claims).
-      const asksSensitive = [...(ctx.oidc.requestParamScopes ?? [])].some(isSensitive) || (ctx.oidc.requestParamClaims?.size ?? 0) > 0;
+      const scopes = [...(ctx.oidc.requestParamScopes ?? [])];
+      const asksSensitive = sensitiveAmong(scopes).length > 0 || (ctx.oidc.requestParamClaims?.size ?? 0) > 0;
       const remembered = asksSensitive ? await consents?.find(session!.accountId!, client!.clientId) : undefined;
       if (!firstParty) {
         if (!remembered) return grant;
@@ -214,7 +215,7 @@ export function createProvider({ config, keys, adapter, release, findAccount, re
       // Sensitive items still need the person's separate consent (release/sensitive.ts), so they are
       // left to the consent prompt unless the grant already holds (or refused) them.
       grant ??= new ctx.oidc.provider.Grant({ clientId: client!.clientId, accountId: session!.accountId! });
-      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].filter((scope) => !isSensitive(scope)).join(' '));
+      grant.addOIDCScope(scopes.filter((scope) => !isSensitive(scope)).join(' '));
       // The person's answers on sensitive items are per app: a grant for another company keeps them.
       if (before) carrySensitiveConsent(before, grant);
       applyConsentRecord(grant, remembered);

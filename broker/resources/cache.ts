@@ -33,8 +33,10 @@ export function createResourceServerCache(store: Store, refreshMs: number = tuna
     generation += 1;
   };
 
+  const fresh = () => Date.now() - checkedAt < refreshMs;
+
   async function refresh(): Promise<void> {
-    if (Date.now() - checkedAt < refreshMs) return;
+    if (fresh()) return;
     checking ??= (async () => {
       try {
         const version = await store.get<string>(versionKey);
@@ -67,7 +69,7 @@ export function createResourceServerCache(store: Store, refreshMs: number = tuna
     // A remembered answer while the version is fresh is the usual case (several per token request):
     // answered at once, without the turns of the read-through path.
     through<T>(key: string, read: () => Promise<T | undefined>) {
-      const hit = Date.now() - checkedAt < refreshMs ? entries.get(key) : undefined;
+      const hit = fresh() ? entries.get(key) : undefined;
       return hit ? Promise.resolve(hit.value as T | undefined) : readThrough(key, read);
     },
     async changed() {

@@ -5,13 +5,11 @@
  * started by an earlier version) it is the path-scoped interaction cookie. Either way an answer only
  * counts for this browser's own login; anything that does not match is refused as a foreign return.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { callbackPath, nationalBindingCookie } from '../context.ts';
-import { interactionDetails } from '../interaction.ts';
+import { checkInteractionSession, interactionDetails } from '../interaction.ts';
 import { stateError } from '../national-state.ts';
+import { sameText } from '../signed-cookie.ts';
 import type { InteractionDetails, NationalReturnStep } from './flow.ts';
-
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export const readPending: NationalReturnStep = async (flow, next) => {
   const { ctx, options } = flow;
@@ -27,16 +25,18 @@ export const readPending: NationalReturnStep = async (flow, next) => {
     }
   } else {
     const bound = flow.bound;
-    if (bound === undefined || !same(bound, flow.state!)) throw stateError();
+    if (bound === undefined || !sameText(bound, flow.state!)) throw stateError();
     // Both halves expire: nothing to sign in a cookie that is being removed.
     const cookie = nationalBindingCookie(options.cookiePrefix ?? 'tongban', flow.state!);
     ctx.cookies.set(cookie, null, { path: callbackPath, signed: false, overwrite: true });
     ctx.cookies.set(`${cookie}.sig`, null, { path: callbackPath, signed: false, overwrite: true });
     details = await provider.Interaction.find(pending.uid);
-    // As oidc-provider's own interaction lookup: a session signed in to someone else since is refused.
-    if (details?.session?.uid) {
-      const session = await provider.Session.findByUid(details.session.uid);
-      if (!session || session.accountId !== details.session.accountId) throw stateError();
+    if (details) {
+      try {
+        await checkInteractionSession(provider, details);
+      } catch {
+        throw stateError();
+      }
     }
   }
   if (!details || details.uid !== pending.uid) throw stateError();

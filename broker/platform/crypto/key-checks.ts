@@ -43,13 +43,14 @@ export function keyCheckWriter(store: Store, sealer: Sealer): () => Promise<void
   };
 }
 
-/** Whether any record of the sealed index is still sealed under `keyId`. */
-async function stillSealedUnder(store: Store, sealer: Sealer, keyId: string): Promise<boolean> {
+/** The key ids the records of the sealed index are still sealed under. */
+async function keyIdsOfSealedRecords(store: Store, sealer: Sealer): Promise<Set<string>> {
+  const found = new Set<string>();
   for (const key of (await listSealedRecords(store)).keys()) {
-    const record = await store.get<{ sealed?: unknown }>(key);
-    if (record && sealer.keyIdOf(record.sealed) === keyId) return true;
+    const keyId = sealer.keyIdOf((await store.get<{ sealed?: unknown }>(key))?.sealed);
+    if (keyId !== undefined) found.add(keyId);
   }
-  return false;
+  return found;
 }
 
 /**
@@ -72,14 +73,13 @@ export async function checkDataKeys(options: { readonly store: Store; readonly s
     }
     if (!opens) throw refusal(`TONGBAN_DATA_KEY: key ${keyId} does not open this store's records`);
   }
+  // The sealed records are walked at most once per check, and only when needed.
+  let sealedUnder: Promise<Set<string>> | undefined;
+  const stillSealed = () => (sealedUnder ??= keyIdsOfSealedRecords(store, sealer));
   let named = await store.members(checkIndex);
   if (named.length === 0) {
     // A store sealed before key checks existed: learn its key ids from the sealed records once.
-    const found = new Set<string>();
-    for (const key of (await listSealedRecords(store)).keys()) {
-      const keyId = sealer.keyIdOf((await store.get<{ sealed?: unknown }>(key))?.sealed);
-      if (keyId !== undefined) found.add(keyId);
-    }
+    const found = await stillSealed();
     for (const keyId of found) await store.addToSet(checkIndex, keyId);
     named = [...found];
   }
@@ -88,7 +88,7 @@ export async function checkDataKeys(options: { readonly store: Store; readonly s
     if (sealer.hasKey(keyId)) continue;
     // Development: another node may have added a key to the store's set since this one read it.
     if ((await sealer.learnKeys()) && sealer.hasKey(keyId)) continue;
-    if (await stillSealedUnder(store, sealer, keyId)) {
+    if ((await stillSealed()).has(keyId)) {
       missing.push(keyId);
     } else {
       // Every record it sealed has been re-sealed or has expired: the key is retired.

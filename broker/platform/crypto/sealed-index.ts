@@ -58,8 +58,8 @@ export async function indexSealedRecord(store: Store, key: string, expiresAt: nu
   const now = Date.now();
   const day = dayOf(expiresAt);
   const ttlMs = Math.max(1, daySetEnd(expiresAt) - now);
-  const days = listedDays.get(store) ?? new Map<string, number>();
-  listedDays.set(store, days);
+  let days = listedDays.get(store);
+  if (!days) listedDays.set(store, (days = new Map<string, number>()));
   const listedAt = days.get(day);
   if (listedAt !== undefined && now - listedAt < dayListedForMs) {
     await store.addToSet(daySet(day), key, ttlMs, fixedEnd);
@@ -68,11 +68,6 @@ export async function indexSealedRecord(store: Store, key: string, expiresAt: nu
   await Promise.all([store.addToSet(daysSet, day, ttlMs), store.addToSet(daySet(day), key, ttlMs, fixedEnd)]);
   for (const [known, at] of days) if (now - at >= dayListedForMs) days.delete(known);
   days.set(day, now);
-}
-
-/** Unlists a deleted record (its day's membership, or `forever`'s). */
-export async function unindexSealedRecord(store: Store, key: string, expiresAt: number | null): Promise<void> {
-  await store.removeFromSet(sealedIndexSet(expiresAt), key);
 }
 
 /** A record as the index needs it: sealed-records.ts writes `{ sealed, context, expiresAt }`. */
@@ -124,7 +119,7 @@ export async function listSealedRecords(store: Store): Promise<Map<string, strin
   return listed;
 }
 
-/** Unlists a record a walk found gone, from every set that listed it. */
+/** Unlists a record from every set that lists it (a deleted one: its day's, or `forever`'s). */
 export async function unlistSealedRecord(store: Store, key: string, sets: readonly string[]): Promise<void> {
   await Promise.all(sets.map((set) => store.removeFromSet(set, key)));
 }

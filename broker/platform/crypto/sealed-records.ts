@@ -11,7 +11,7 @@
  */
 import type { Store } from '../storage/types.ts';
 import { keyCheckWriter } from './key-checks.ts';
-import { indexSealedRecord, listSealedRecords, unindexSealedRecord, unlistSealedRecord } from './sealed-index.ts';
+import { indexSealedRecord, listSealedRecords, sealedIndexSet, unlistSealedRecord } from './sealed-index.ts';
 import { isSealed, type Sealer } from './sealing.ts';
 
 interface SealedRecord {
@@ -57,7 +57,7 @@ export function createSealedRecords(store: Store, sealer: Sealer): SealedRecords
     async delete(key) {
       // Taken, so that its expiry names the day that lists it.
       const record = await store.consume<unknown>(key);
-      if (isSealedRecord(record)) await unindexSealedRecord(store, key, record.expiresAt);
+      if (isSealedRecord(record)) await unlistSealedRecord(store, key, [sealedIndexSet(record.expiresAt)]);
       return record !== undefined;
     },
     async reseal() {

@@ -13,7 +13,7 @@ import {
 } from 'rate-limiter-flexible';
 import sqlite3 from 'sqlite3';
 import type { RateLimit } from '../../../config/defaults.ts';
-import { storeUrlScheme, sweepIntervalMs } from '../storage/common.ts';
+import { createSerialQueue, storeUrlScheme, sweepIntervalMs } from '../storage/common.ts';
 import { clusterRootUrls } from '../storage/redis.ts';
 import { sqlitePath } from '../storage/sqlite.ts';
 
@@ -84,6 +84,8 @@ async function prepareSql(connection: LimiterConnection, db?: sqlite3.Database):
   }
 }
 
+type SerialQueue = ReturnType<typeof createSerialQueue>;
+
 /**
  * rate-limiter-flexible runs each SQLite count as SAVEPOINT, the upsert, then RELEASE, in callbacks
  * on the one connection. Two counts at once interleave their savepoints, and a count that fails
@@ -91,19 +93,15 @@ async function prepareSql(connection: LimiterConnection, db?: sqlite3.Database):
  * transaction stays open and the file stays locked for every other process (a CLI, another node).
  * So the counts on a connection run one at a time, and a failed one ends what it left open.
  */
-function oneAtATime(limiter: RateLimiterSQLite, db: sqlite3.Database, queue: { tail: Promise<unknown> }): RateLimiterSQLite {
+function oneAtATime(limiter: RateLimiterSQLite, db: sqlite3.Database, serially: SerialQueue): RateLimiterSQLite {
   const endOpenTransaction = () => new Promise<void>((resolve) => db.run('RELEASE SAVEPOINT rate_limiter_trx', () => resolve()));
   for (const method of ['consume', 'get'] as const) {
     const original = limiter[method].bind(limiter) as (...args: unknown[]) => Promise<unknown>;
-    (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const run = queue.tail.then(() => original(...args)).catch(async (error: unknown) => {
-        // Over the limit is an answer, not a failure: nothing was left open.
-        if (!(error instanceof RateLimiterRes)) await endOpenTransaction();
-        throw error;
-      });
-      queue.tail = run.catch(() => undefined);
-      return run;
-    };
+    (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => serially(() => original(...args).catch(async (error: unknown) => {
+      // Over the limit is an answer, not a failure: nothing was left open.
+      if (!(error instanceof RateLimiterRes)) await endOpenTransaction();
+      throw error;
+    }));
   }
   return limiter;
 }
@@ -141,11 +139,11 @@ export async function openLimiterBackend(connection: LimiterConnection, namespac
       const db = await openSqlite(connection.path);
       closers.push(() => new Promise<void>((resolve) => db.close(() => resolve())));
       await prepareSql(connection, db);
-      const queue = { tail: Promise.resolve() as Promise<unknown> };
+      const serially = createSerialQueue();
       make = (name, limit) => oneAtATime(new RateLimiterSQLite({
         ...options(namespace, name, limit), storeClient: db, storeType: 'sqlite3',
         tableName: rateLimitTable, tableCreated: true, clearExpiredByTimeout: false,
-      }), db, queue);
+      }), db, serially);
       sweep = () => new Promise<void>((resolve) => db.run(`DELETE FROM ${rateLimitTable} WHERE expire < ?`, [Date.now()], () => resolve()));
       break;
     }

@@ -157,6 +157,13 @@ export function table(results: Partial<Record<Contender, ContenderFigures>>): st
   return lines.join('\n');
 }
 
+/** The multi-node phase in one line: rates, p99 and, over all nodes, CPU and store commands per login. */
+export function multinodeReport(m: MultinodeFigures): string {
+  return `multi-node (c16 logins/s): one node ${fixed(m.one.perSecond, 1)}, three nodes ${fixed(m.three.perSecond, 1)} (${fixed(m.ratio, 2)}×), ${m.one.errors + m.three.errors} errors; `
+    + `p99 ${fixed(m.one.p99Ms, 1)} / ${fixed(m.three.p99Ms, 1)} ms; per login over all nodes: broker CPU ${fixed(m.oneCpuMsPerLogin, 2)} / ${fixed(m.threeCpuMsPerLogin, 2)} ms, `
+    + `store commands ${fixed(m.oneCommandsPerLogin, 1)} / ${fixed(m.threeCommandsPerLogin, 1)}`;
+}
+
 /** The targets of issue 17, each with what was measured and whether it is met. */
 export function targets(run: RunFigures, soak?: SoakSummary): TargetCheck[] {
   const { broker, bare, relay } = run.results;

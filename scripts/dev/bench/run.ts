@@ -27,7 +27,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../processes.ts';
-import { type Contender, type ContenderFigures, fixed, median, type MultinodeFigures, type RunFigures, type SoakSummary, table, targets } from './figures.ts';
+import { type Contender, type ContenderFigures, fixed, median, multinodeReport, type MultinodeFigures, type RunFigures, type SoakSummary, table, targets } from './figures.ts';
 import { floodReport, measureFlood } from './flood.ts';
 import { measureSealing, sealingReport } from './sealing.ts';
 import type { Job, JobKind, JobResult, UsageMessage } from './protocol.ts';
@@ -286,8 +286,7 @@ async function main(): Promise<void> {
   if (values['multinode-only']) {
     const load = await startLoadGenerator();
     try {
-      const { one, three, ratio, oneCpuMsPerLogin, threeCpuMsPerLogin, oneCommandsPerLogin, threeCommandsPerLogin } = await measureMultinode(load, seconds);
-      process.stdout.write(`one node ${fixed(one.perSecond, 1)}/s (p99 ${fixed(one.p99Ms, 1)} ms, ${fixed(oneCpuMsPerLogin, 2)} ms CPU and ${fixed(oneCommandsPerLogin, 1)} store commands per login), three nodes ${fixed(three.perSecond, 1)}/s (p99 ${fixed(three.p99Ms, 1)} ms, ${fixed(threeCpuMsPerLogin, 2)} ms CPU, all nodes, and ${fixed(threeCommandsPerLogin, 1)} store commands per login): ${fixed(ratio, 2)}×, ${one.errors + three.errors} errors\n`);
+      process.stdout.write(`${multinodeReport(await measureMultinode(load, seconds))}\n`);
     } finally {
       await load.stop();
     }
@@ -308,7 +307,7 @@ async function main(): Promise<void> {
   const figures = median(all);
   const checks = targets(figures, readSoak());
   const sealing = measureSealing();
-  const text = `${table(figures.results)}\n\n${sealingReport(sealing, figures.results.broker?.cpuMsPerLogin)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\nmulti-node (c16 logins/s): one node ${fixed(figures.multinode.one.perSecond, 1)}, three nodes ${fixed(figures.multinode.three.perSecond, 1)} (${fixed(figures.multinode.ratio, 2)}×); p99 ${fixed(figures.multinode.one.p99Ms, 1)} / ${fixed(figures.multinode.three.p99Ms, 1)} ms; broker CPU per login (all nodes) ${fixed(figures.multinode.oneCpuMsPerLogin, 2)} / ${fixed(figures.multinode.threeCpuMsPerLogin, 2)} ms` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
+  const text = `${table(figures.results)}\n\n${sealingReport(sealing, figures.results.broker?.cpuMsPerLogin)}${figures.flood ? `\n\n${floodReport(figures.flood)}` : ''}${figures.multinode ? `\n\n${multinodeReport(figures.multinode)}` : ''}\n\ntargets${runs > 1 ? ` (medians of ${runs} runs)` : ''}:\n${checks.map((c) => `  ${c.met ? 'met    ' : 'NOT MET'}  ${c.target}: ${c.measured}`).join('\n')}\n`;
   process.stdout.write(`\n${text}`);
   writeFileSync(join(outputDir, 'results.json'), `${JSON.stringify({
     date: new Date().toISOString(),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createClient } from '@keyv/redis';
 import { freePort, repositoryRoot, spawnBroker, startPrivateRedis, type BrokerProcess, type PrivateRedis } from '../processes.ts';
 import type { Job, JobResult, Progress, Target, UsageMessage } from './protocol.ts';
-import { routes } from '../../../config/defaults.ts';
+import { defaults, routes } from '../../../config/defaults.ts';
 import { startBenchBalancer, type BenchBalancer } from './balancer.ts';
 
 export const benchClient = {
@@ -119,12 +119,10 @@ export async function startBenchServers(options: BenchServerOptions): Promise<Be
     // one address, one person and one app, so every limit is raised far above it (ten million a
     // window): the counting is measured, not the refusals. The wrong-secret flood (flood.ts) is
     // counted in full too, each wrong secret checked and counted, never refused after the 10th.
-    rateLimits: ((many) => ({
-      perClient: { token: many, introspection: many, revocation: many, userinfo: many, registration: many },
-      perAddress: { authorization: many, interactions: many, legacyLogin: many, adminApi: many, registration: many },
-      perPerson: { login: many },
-      failures: { clientSecretPerClient: many, clientSecretPerAddress: many, operatorKeyPerAddress: many, legacySignaturePerService: many, legacySignaturePerAddress: many },
-    }))({ points: 10_000_000, durationSeconds: 60 }),
+    // Every limit the defaults name, so one added later is raised too.
+    rateLimits: Object.fromEntries(Object.entries(defaults.rateLimits).map(([group, table]) => [group, typeof table === 'object' && table !== null
+      ? Object.fromEntries(Object.keys(table).map((name) => [name, { points: 10_000_000, durationSeconds: 60 }]))
+      : table])),
   });
   const client = { ...benchClient, redirect_uris: [benchClient.redirect_uri], grant_types: ['authorization_code', 'refresh_token'] };
   const { redirect_uri: _unused, ...registered } = client;
@@ -275,13 +273,18 @@ export async function redisSize(url: string): Promise<{ keys: number; usedMemory
 
 /** Commands the (private) Redis has executed so far, all kinds together (INFO commandstats). */
 export async function redisCommands(url: string): Promise<number> {
+  const stats = await redisInfo(url, 'commandstats');
+  // The connection's own INFO and HELLO calls are counted too: a handful per sample.
+  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** One INFO section of the (private) Redis, over a connection of its own. */
+async function redisInfo(url: string, section: string): Promise<string> {
   const client = createClient({ url });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    const stats = await client.info('commandstats');
-    // The connection's own INFO and HELLO calls are counted too: a handful per sample.
-    return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    return await client.info(section);
   } finally {
     client.destroy();
   }
@@ -296,16 +299,7 @@ export async function redisCommands(url: string): Promise<number> {
  * For `npm run bench -- --trace`.
  */
 export async function monitorRedis(url: string, namespace: string): Promise<{ stop(): Promise<{ commands: Record<string, number>; sent: number; roundTrips: number }> }> {
-  const readsProcessed = async () => {
-    const info = createClient({ url });
-    info.on('error', () => undefined);
-    await info.connect();
-    try {
-      return Number(/total_reads_processed:(\d+)/.exec(await info.info('stats'))?.[1] ?? NaN);
-    } finally {
-      info.destroy();
-    }
-  };
+  const readsProcessed = async () => Number(/total_reads_processed:(\d+)/.exec(await redisInfo(url, 'stats'))?.[1] ?? NaN);
   const client = createClient({ url });
   client.on('error', () => undefined);
   await client.connect();
